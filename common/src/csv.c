@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
@@ -20,22 +21,22 @@
 #include <unistd.h>
 
 struct sm_csv_s {
-        char *name;           /* for messages */
-        const char *data;     /* the input */
-        size_t len;           /* its length */
-        size_t pos;           /* next byte to read */
-        long line;            /* physical line of data[pos] */
-        void *map;            /* mmap'ed region, or NULL */
-        size_t map_len;       /* its length */
-        char *owned;          /* malloc'ed input (stdin, stream lines) */
-        size_t owned_cap;     /* capacity of owned (stream mode) */
-        sm_str_t *fields;     /* fields of the current record */
-        size_t fields_cap;    /* capacity of fields */
-        size_t *scratch_off;  /* per field: offset in scratch, or NOT_SCRATCH */
+        char *name;          /* for messages */
+        const char *data;    /* the input */
+        size_t len;          /* its length */
+        size_t pos;          /* next byte to read */
+        long line;           /* physical line of data[pos] */
+        void *map;           /* mmap'ed region, or NULL */
+        size_t map_len;      /* its length */
+        char *owned;         /* malloc'ed input (stdin, stream lines) */
+        size_t owned_cap;    /* capacity of owned (stream mode) */
+        sm_str_t *fields;    /* fields of the current record */
+        size_t fields_cap;   /* capacity of fields */
+        size_t *scratch_off; /* per field: offset in scratch, or NOT_SCRATCH */
         size_t scratch_off_cap; /* capacity of scratch_off */
-        char *scratch;        /* unescaped quoted fields */
-        size_t scratch_cap;   /* capacity of scratch */
-        int bom_checked;      /* the BOM test has been done */
+        char *scratch;          /* unescaped quoted fields */
+        size_t scratch_cap;     /* capacity of scratch */
+        int bom_checked;        /* the BOM test has been done */
 };
 
 static sm_csv_t *csv_new(const char *name) {
@@ -58,7 +59,7 @@ sm_csv_t *sm_csv_open_stream(const char *name) {
 
 static int read_all(int fd, char **ret_buf, size_t *ret_len) {
         size_t cap = 1 << 16, len = 0;
-        char *buf  = sm_xmalloc(cap);
+        char *buf = sm_xmalloc(cap);
         for (;;) {
                 ssize_t n;
                 if (len == cap) {
@@ -82,8 +83,7 @@ static int read_all(int fd, char **ret_buf, size_t *ret_len) {
         return 0;
 }
 
-sm_csv_t *sm_csv_open_file(const char *path, char *errstr,
-                           size_t errstr_size) {
+sm_csv_t *sm_csv_open_file(const char *path, char *errstr, size_t errstr_size) {
         sm_csv_t *csv = NULL;
         struct stat st;
         int fd = -1, r;
@@ -203,9 +203,9 @@ static void parse_record(sm_csv_t *csv, sm_csv_row_t *row) {
                 while (p < end && (d[p] == ' ' || d[p] == '\t'))
                         p++;
                 if (p < end && d[p] == '"') {
-                        size_t q = p + 1, out;
+                        size_t q   = p + 1, out;
                         int closed = 0;
-                        out = scratch_used;
+                        out        = scratch_used;
                         while (q < end) {
                                 sm_xgrow((void **)&csv->scratch,
                                          &csv->scratch_cap, out + 1, 1);
@@ -231,10 +231,10 @@ static void parse_record(sm_csv_t *csv, sm_csv_row_t *row) {
                             !(d[q] == '\r' &&
                               (q + 1 == end || d[q + 1] == '\n'))) {
                                 if (!row->error)
-                                        row->error = "text after a closing "
-                                                     "quote";
-                                while (q < end && d[q] != ',' &&
-                                       d[q] != '\n')
+                                        row->error =
+                                                "text after a closing "
+                                                "quote";
+                                while (q < end && d[q] != ',' && d[q] != '\n')
                                         q++;
                         }
                         /* Quoted text is kept as is, only outer blanks
@@ -250,8 +250,7 @@ static void parse_record(sm_csv_t *csv, sm_csv_row_t *row) {
                         p     = start;
                         comma = memchr(d + p, ',', end - p);
                         nl    = memchr(d + p, '\n',
-                                       (comma ? (size_t)(comma - d) : end) -
-                                               p);
+                                       (comma ? (size_t)(comma - d) : end) - p);
                         stop  = nl      ? (size_t)(nl - d)
                                 : comma ? (size_t)(comma - d)
                                         : end;
@@ -285,8 +284,8 @@ static void parse_record(sm_csv_t *csv, sm_csv_row_t *row) {
         for (size_t i = 0; i < n; i++)
                 if (csv->scratch_off[i] != NOT_SCRATCH)
                         csv->fields[i].ptr = csv->scratch + csv->scratch_off[i];
-        csv->pos     = p;
-        csv->line   += lines;
+        csv->pos = p;
+        csv->line += lines;
         row->fields  = csv->fields;
         row->nfields = n;
 }
@@ -323,7 +322,9 @@ int sm_csv_next(sm_csv_t *csv, sm_csv_row_t *row) {
         return 1;
 }
 
-int sm_csv_feed(sm_csv_t *csv, const char *line, size_t len,
+int sm_csv_feed(sm_csv_t *csv,
+                const char *line,
+                size_t len,
                 sm_csv_row_t *row) {
         long this_line = csv->line;
         int r;

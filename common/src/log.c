@@ -15,10 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *log_service   = "storemon"; /* name in every line */
+static const char *log_service   = "storemon";  /* name in every line */
 static volatile int log_level    = SM_LOG_INFO; /* lines above are skipped */
-static const char *const names[] = {"ERR", "WARN", "NOTICE", "INFO",
-                                    "DEBUG"};
+static const char *const names[] = {"ERR", "WARN", "NOTICE", "INFO", "DEBUG"};
 
 void sm_log_init(const char *service, enum sm_log_level level) {
         if (service)
@@ -52,7 +51,9 @@ int sm_log_level_parse(const char *name, enum sm_log_level *ret_level) {
         return -EINVAL;
 }
 
-void sm_log_write(enum sm_log_level level, const char *comp, const char *fmt,
+void sm_log_write(enum sm_log_level level,
+                  const char *comp,
+                  const char *fmt,
                   ...) {
         char line[2048];
         struct timeval tv;
@@ -64,8 +65,8 @@ void sm_log_write(enum sm_log_level level, const char *comp, const char *fmt,
         gettimeofday(&tv, NULL);
         gmtime_r(&tv.tv_sec, &tm);
         len = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-        n   = snprintf(line + len, sizeof(line) - len, ".%03ldZ %s %s %s: ",
-                       (long)(tv.tv_usec / 1000),
+        n   = snprintf(line + len, sizeof(line) - len,
+                       ".%03ldZ %s %s %s: ", (long)(tv.tv_usec / 1000),
                        names[level <= SM_LOG_DEBUG ? level : SM_LOG_DEBUG],
                        log_service, comp ? comp : "-");
         if (n > 0)

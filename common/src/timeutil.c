@@ -20,7 +20,9 @@ int64_t sm_days_from_civil(int64_t y, unsigned m, unsigned d) {
         return era * 146097 + (int64_t)doe - 719468;
 }
 
-void sm_civil_from_days(int64_t z, int64_t *ret_y, unsigned *ret_m,
+void sm_civil_from_days(int64_t z,
+                        int64_t *ret_y,
+                        unsigned *ret_m,
                         unsigned *ret_d) {
         z += 719468;
         const int64_t era  = (z >= 0 ? z : z - 146096) / 146097;
@@ -54,8 +56,7 @@ static unsigned days_in_month(int64_t y, unsigned m) {
 }
 
 /* Reads exactly n decimal digits at s[*pos]. */
-static int digits(const char *s, size_t len, size_t *pos, int n,
-                  int64_t *ret) {
+static int digits(const char *s, size_t len, size_t *pos, int n, int64_t *ret) {
         int64_t v = 0;
         if (*pos + (size_t)n > len)
                 return -1;
@@ -71,13 +72,16 @@ static int digits(const char *s, size_t len, size_t *pos, int n,
 }
 
 /* Parses `YYYY-MM-DD[ T]HH:MM:SS[.f]` and leaves *pos after it. */
-static int parse_datetime(const char *s, size_t len, size_t *pos,
-                          sm_usec_t *ret, const char **reason) {
+static int parse_datetime(const char *s,
+                          size_t len,
+                          size_t *pos,
+                          sm_usec_t *ret,
+                          const char **reason) {
         int64_t y, mo, d, h, mi, se, frac = 0;
 
         if (digits(s, len, pos, 4, &y) || *pos >= len || s[(*pos)++] != '-' ||
-            digits(s, len, pos, 2, &mo) || *pos >= len ||
-            s[(*pos)++] != '-' || digits(s, len, pos, 2, &d)) {
+            digits(s, len, pos, 2, &mo) || *pos >= len || s[(*pos)++] != '-' ||
+            digits(s, len, pos, 2, &d)) {
                 *reason = "timestamp: expected a date YYYY-MM-DD";
                 return -EINVAL;
         }
@@ -87,8 +91,8 @@ static int parse_datetime(const char *s, size_t len, size_t *pos,
         }
         (*pos)++;
         if (digits(s, len, pos, 2, &h) || *pos >= len || s[(*pos)++] != ':' ||
-            digits(s, len, pos, 2, &mi) || *pos >= len ||
-            s[(*pos)++] != ':' || digits(s, len, pos, 2, &se)) {
+            digits(s, len, pos, 2, &mi) || *pos >= len || s[(*pos)++] != ':' ||
+            digits(s, len, pos, 2, &se)) {
                 *reason = "timestamp: expected a time HH:MM:SS";
                 return -EINVAL;
         }
@@ -111,8 +115,9 @@ static int parse_datetime(const char *s, size_t len, size_t *pos,
                         (*pos)++;
                 }
                 if (n < 1 || n > 9) {
-                        *reason = "timestamp: fraction must have 1 to 9 "
-                                  "digits";
+                        *reason =
+                                "timestamp: fraction must have 1 to 9 "
+                                "digits";
                         return -EINVAL;
                 }
                 for (; n < 6; n++)
@@ -127,7 +132,10 @@ static int parse_datetime(const char *s, size_t len, size_t *pos,
 
 /* Parses the zone suffix at s[pos..len): UTC, Z, +HH:MM, +HHMM, +HH.
  * Returns the offset east of UTC in seconds via *ret_off. */
-static int parse_zone(const char *s, size_t len, size_t pos, int64_t *ret_off,
+static int parse_zone(const char *s,
+                      size_t len,
+                      size_t pos,
+                      int64_t *ret_off,
                       const char **reason) {
         int64_t hh = 0, mm = 0;
         int sign;
@@ -135,8 +143,9 @@ static int parse_zone(const char *s, size_t len, size_t pos, int64_t *ret_off,
         if (pos < len && s[pos] == ' ')
                 pos++;
         if (pos == len) {
-                *reason = "timestamp: no time zone (expected UTC, Z or an "
-                          "offset)";
+                *reason =
+                        "timestamp: no time zone (expected UTC, Z or an "
+                        "offset)";
                 return -EINVAL;
         }
         if ((len - pos == 3 && s[pos] == 'U' && s[pos + 1] == 'T' &&
@@ -166,7 +175,9 @@ bad:
         return -EINVAL;
 }
 
-int sm_time_parse_timestamp(const char *s, size_t len, sm_usec_t *ret_usec,
+int sm_time_parse_timestamp(const char *s,
+                            size_t len,
+                            sm_usec_t *ret_usec,
                             const char **reason) {
         size_t pos = 0;
         sm_usec_t t;
@@ -185,7 +196,9 @@ int sm_time_parse_timestamp(const char *s, size_t len, sm_usec_t *ret_usec,
         return 0;
 }
 
-int sm_time_parse_as_of(const char *s, size_t len, sm_usec_t *ret_usec,
+int sm_time_parse_as_of(const char *s,
+                        size_t len,
+                        sm_usec_t *ret_usec,
                         const char **reason) {
         size_t pos = 0;
         sm_usec_t t;
@@ -200,7 +213,9 @@ int sm_time_parse_as_of(const char *s, size_t len, sm_usec_t *ret_usec,
         return 0;
 }
 
-int sm_time_parse_hms(const char *s, size_t len, int32_t *ret_sec,
+int sm_time_parse_hms(const char *s,
+                      size_t len,
+                      int32_t *ret_sec,
                       const char **reason) {
         size_t pos = 0;
         int64_t h, m, sec = 0;
@@ -225,8 +240,14 @@ int sm_time_parse_hms(const char *s, size_t len, int32_t *ret_sec,
         return 0;
 }
 
-static void split(sm_usec_t t, int64_t *y, unsigned *mo, unsigned *d,
-                  int *h, int *mi, int *s, int64_t *us) {
+static void split(sm_usec_t t,
+                  int64_t *y,
+                  unsigned *mo,
+                  unsigned *d,
+                  int *h,
+                  int *mi,
+                  int *s,
+                  int64_t *us) {
         int64_t secs = t / SM_USEC_PER_SEC, days, rem;
         *us          = t % SM_USEC_PER_SEC;
         if (*us < 0) {
@@ -252,7 +273,8 @@ char *sm_time_format(sm_usec_t t, char *buf, size_t size) {
 
         split(t, &y, &mo, &d, &h, &mi, &s, &us);
         if (us)
-                snprintf(buf, size, "%04lld-%02u-%02u %02d:%02d:%02d.%06lld UTC",
+                snprintf(buf, size,
+                         "%04lld-%02u-%02u %02d:%02d:%02d.%06lld UTC",
                          (long long)y, mo, d, h, mi, s, (long long)us);
         else
                 snprintf(buf, size, "%04lld-%02u-%02u %02d:%02d:%02d UTC",

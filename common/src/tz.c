@@ -18,15 +18,16 @@
 
 #include <glib.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 struct sm_zone_s {
-        char *name;      /* IANA name */
-        GTimeZone *gtz;  /* GLib zone (immutable, thread-safe) */
-        int fixed;       /* 1 when the zone never changes offset */
-        int32_t offset;  /* the offset of a fixed zone */
+        char *name;     /* IANA name */
+        GTimeZone *gtz; /* GLib zone (immutable, thread-safe) */
+        int fixed;      /* 1 when the zone never changes offset */
+        int32_t offset; /* the offset of a fixed zone */
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -45,8 +46,8 @@ static int name_looks_iana(const char *name, size_t len) {
                         part = 0;
                         continue;
                 }
-                if (part == 0 && !((c >= 'A' && c <= 'Z') ||
-                                   (c >= 'a' && c <= 'z')))
+                if (part == 0 &&
+                    !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
                         return 0;
                 if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
                       (c >= '0' && c <= '9') || c == '_' || c == '-' ||
@@ -89,8 +90,8 @@ static sm_zone_t *zone_load(const char *name) {
         return zone;
 }
 
-const sm_zone_t *sm_zone_get(const char *name, size_t len,
-                             const char **reason) {
+const sm_zone_t *
+sm_zone_get(const char *name, size_t len, const char **reason) {
         char key[72];
         sm_zone_t *zone;
 
@@ -150,8 +151,8 @@ int32_t sm_zone_offset_at(const sm_zone_t *zone, sm_usec_t t) {
         return g_time_zone_get_offset(zone->gtz, iv);
 }
 
-sm_usec_t sm_zone_local_to_utc(const sm_zone_t *zone, int64_t days,
-                               int32_t sec) {
+sm_usec_t
+sm_zone_local_to_utc(const sm_zone_t *zone, int64_t days, int32_t sec) {
         const int64_t local = days * 86400 + sec;
         int32_t cand[3];
         int64_t best = 0;

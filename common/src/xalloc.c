@@ -8,8 +8,7 @@
 #include <string.h>
 
 static void oom(size_t size) {
-        fprintf(stderr, "storemon: out of memory allocating %zu bytes\n",
-                size);
+        fprintf(stderr, "storemon: out of memory allocating %zu bytes\n", size);
         abort();
 }
 

@@ -19,7 +19,7 @@ static int test_failed; /* assertions that did not */
 
 #define TEST_FAIL_AT(...)                                                      \
         do {                                                                   \
-                fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);               \
+                fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                \
                 fprintf(stderr, __VA_ARGS__);                                  \
                 fputc('\n', stderr);                                           \
                 test_failed++;                                                 \
@@ -52,7 +52,7 @@ static int test_failed; /* assertions that did not */
                         test_passed++;                                         \
                 else                                                           \
                         TEST_FAIL_AT("%s == %s: \"%s\" != \"%s\"", #a, #b,     \
-                                     a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
+                                     a_ ? a_ : "(null)", b_ ? b_ : "(null)");  \
         } while (0)
 
 #define ASSERT_NEAR(a, b, tol)                                                 \

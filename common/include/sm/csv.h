@@ -42,8 +42,7 @@ typedef struct sm_csv_row {
  *   use path).
  * @returns the reader, or NULL with errstr filled.
  */
-sm_csv_t *sm_csv_open_file(const char *path, char *errstr,
-                           size_t errstr_size);
+sm_csv_t *sm_csv_open_file(const char *path, char *errstr, size_t errstr_size);
 
 /** @brief A reader over a buffer the caller keeps alive (not copied). */
 sm_csv_t *sm_csv_open_buffer(const char *data, size_t len, const char *name);
@@ -75,8 +74,7 @@ int sm_csv_next(sm_csv_t *csv, sm_csv_row_t *row);
  *   Blank lines give 0.  The line is copied.
  * @returns 1 with *row set, or 0 for a blank line.
  */
-int sm_csv_feed(sm_csv_t *csv, const char *line, size_t len,
-                sm_csv_row_t *row);
+int sm_csv_feed(sm_csv_t *csv, const char *line, size_t len, sm_csv_row_t *row);
 
 /** @brief Compares a field with a NUL-terminated string. */
 int sm_str_eq(sm_str_t s, const char *lit);

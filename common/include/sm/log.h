@@ -27,7 +27,9 @@ enum sm_log_level sm_log_get_level(void);
  *  @returns 0 and sets *ret_level, or -EINVAL. */
 int sm_log_level_parse(const char *name, enum sm_log_level *ret_level);
 
-void sm_log_write(enum sm_log_level level, const char *comp, const char *fmt,
+void sm_log_write(enum sm_log_level level,
+                  const char *comp,
+                  const char *fmt,
                   ...) __attribute__((format(printf, 3, 4)));
 
 #define sm_log(level, comp, ...)                                               \

@@ -25,7 +25,9 @@ typedef int64_t sm_usec_t;
 int64_t sm_days_from_civil(int64_t y, unsigned m, unsigned d);
 
 /** @brief The date of a day number (inverse of sm_days_from_civil). */
-void sm_civil_from_days(int64_t z, int64_t *ret_y, unsigned *ret_m,
+void sm_civil_from_days(int64_t z,
+                        int64_t *ret_y,
+                        unsigned *ret_m,
                         unsigned *ret_d);
 
 /** @brief Weekday of a day number: 0 = Monday ... 6 = Sunday. */
@@ -42,7 +44,9 @@ int sm_weekday_from_days(int64_t days);
  * @param reason  on error, a static string naming the problem.
  * @returns 0 and sets *ret_usec, or -EINVAL.
  */
-int sm_time_parse_timestamp(const char *s, size_t len, sm_usec_t *ret_usec,
+int sm_time_parse_timestamp(const char *s,
+                            size_t len,
+                            sm_usec_t *ret_usec,
                             const char **reason);
 
 /**
@@ -51,7 +55,9 @@ int sm_time_parse_timestamp(const char *s, size_t len, sm_usec_t *ret_usec,
  * @returns 0 and sets *ret_sec (seconds since midnight), or -EINVAL with
  *   *reason set.
  */
-int sm_time_parse_hms(const char *s, size_t len, int32_t *ret_sec,
+int sm_time_parse_hms(const char *s,
+                      size_t len,
+                      int32_t *ret_sec,
                       const char **reason);
 
 /**
@@ -59,7 +65,9 @@ int sm_time_parse_hms(const char *s, size_t len, int32_t *ret_sec,
  *   or `YYYY-MM-DD HH:MM:SS[.f]` / `YYYY-MM-DDTHH:MM:SS[.f]` read as UTC.
  * @returns 0 and sets *ret_usec, or -EINVAL with *reason set.
  */
-int sm_time_parse_as_of(const char *s, size_t len, sm_usec_t *ret_usec,
+int sm_time_parse_as_of(const char *s,
+                        size_t len,
+                        sm_usec_t *ret_usec,
                         const char **reason);
 
 /** @brief Writes `YYYY-MM-DD HH:MM:SS[.ffffff] UTC` (fraction only when not

@@ -30,8 +30,7 @@ typedef struct sm_zone_s sm_zone_t;
  * @returns the zone (owned by the cache; valid until sm_zone_cache_clear()),
  *   or NULL.
  */
-const sm_zone_t *sm_zone_get(const char *name, size_t len,
-                             const char **reason);
+const sm_zone_t *sm_zone_get(const char *name, size_t len, const char **reason);
 
 /** @brief The default zone (America/Chicago); aborts if tzdata lacks it. */
 const sm_zone_t *sm_zone_default(void);
@@ -45,8 +44,8 @@ const char *sm_zone_name(const sm_zone_t *zone);
  * @param sec   seconds since local midnight (0 .. 86399; 86400 allowed for
  *   "midnight at the end of the day").
  */
-sm_usec_t sm_zone_local_to_utc(const sm_zone_t *zone, int64_t days,
-                               int32_t sec);
+sm_usec_t
+sm_zone_local_to_utc(const sm_zone_t *zone, int64_t days, int32_t sec);
 
 /** @brief The UTC offset in seconds in force at instant t. */
 int32_t sm_zone_offset_at(const sm_zone_t *zone, sm_usec_t t);
