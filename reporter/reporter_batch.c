@@ -193,19 +193,19 @@ static long write_report(struct batch *b, sm_usec_t now, FILE *out) {
 
                 sm_engine_windows(s->polls, s->npolls, ivs, nopen, now, &w);
                 row = (sm_report_row_t){
-                        .store_id     = rows[r].id,
-                        .store_id_len = rows[r].len,
-                        .uptime_hour  = sm_engine_report_value(
-                                 SM_WIN_HOUR, w.up2[SM_WIN_HOUR]),
-                        .uptime_day  = sm_engine_report_value(SM_WIN_DAY,
-                                                              w.up2[SM_WIN_DAY]),
-                        .uptime_week = sm_engine_report_value(
+                        .store_id         = rows[r].id,
+                        .store_id_len     = rows[r].len,
+                        .uptime_last_hour = sm_engine_report_value(
+                                SM_WIN_HOUR, w.up2[SM_WIN_HOUR]),
+                        .uptime_last_day = sm_engine_report_value(
+                                SM_WIN_DAY, w.up2[SM_WIN_DAY]),
+                        .uptime_last_week = sm_engine_report_value(
                                 SM_WIN_WEEK, w.up2[SM_WIN_WEEK]),
-                        .downtime_hour = sm_engine_report_value(
+                        .downtime_last_hour = sm_engine_report_value(
                                 SM_WIN_HOUR, w.down2[SM_WIN_HOUR]),
-                        .downtime_day = sm_engine_report_value(
+                        .downtime_last_day = sm_engine_report_value(
                                 SM_WIN_DAY, w.down2[SM_WIN_DAY]),
-                        .downtime_week = sm_engine_report_value(
+                        .downtime_last_week = sm_engine_report_value(
                                 SM_WIN_WEEK, w.down2[SM_WIN_WEEK]),
                 };
                 n = sm_report_format_row(&row, line, sizeof(line));

@@ -34,8 +34,9 @@ int sm_report_format_row(const sm_report_row_t *row, char *buf, size_t size) {
                 pos = row->store_id_len;
         }
         n = snprintf(buf + pos, size - pos, ",%.2f,%.2f,%.2f,%.2f,%.2f,%.2f\n",
-                     row->uptime_hour, row->uptime_day, row->uptime_week,
-                     row->downtime_hour, row->downtime_day, row->downtime_week);
+                     row->uptime_last_hour, row->uptime_last_day,
+                     row->uptime_last_week, row->downtime_last_hour,
+                     row->downtime_last_day, row->downtime_last_week);
         if (n < 0 || (size_t)n >= size - pos)
                 return -ENOSPC;
         return (int)(pos + (size_t)n);

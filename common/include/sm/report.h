@@ -15,16 +15,17 @@
         "store_id,uptime_last_hour,uptime_last_day,uptime_last_week,"          \
         "downtime_last_hour,downtime_last_day,downtime_last_week"
 
-/** Report values of one store, in report units. */
+/** One store's line of a report, in report units (also the Avro
+ *  ReportRow of a ReportPart, see codec.h). */
 typedef struct sm_report_row {
-        const char *store_id; /* borrowed */
-        size_t store_id_len;  /* its length */
-        double uptime_hour;   /* minutes */
-        double uptime_day;    /* hours */
-        double uptime_week;   /* hours */
-        double downtime_hour; /* minutes */
-        double downtime_day;  /* hours */
-        double downtime_week; /* hours */
+        const char *store_id;      /* the store (borrowed) */
+        size_t store_id_len;       /* its length in bytes */
+        double uptime_last_hour;   /* minutes */
+        double uptime_last_day;    /* hours */
+        double uptime_last_week;   /* hours */
+        double downtime_last_hour; /* minutes */
+        double downtime_last_day;  /* hours */
+        double downtime_last_week; /* hours */
 } sm_report_row_t;
 
 /** A row never exceeds this (store ids are at most 255 bytes). */
