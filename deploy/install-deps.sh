@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates
   librdkafka-dev libavro-dev libsqlite3-dev libmicrohttpd-dev
   libglib2.0-dev libjansson-dev tzdata
-  sqlite3 curl bc kcat python3 python3-confluent-kafka python3-avro
+  sqlite3 curl bc time kcat python3 python3-confluent-kafka python3-avro
   clang clang-format
 )
 

@@ -157,6 +157,19 @@ sm_zone_local_to_utc(const sm_zone_t *zone, int64_t days, int32_t sec) {
         int32_t cand[3];
         int64_t best = 0;
         int have     = 0;
+        gint before, after;
+
+        /* Fast path: one interval spans [local - 1 day, local + 1 day] (as
+         * UTC instants), so no transition is near and every candidate
+         * instant local - offset (offsets are within +-14 h) has that
+         * interval's offset. */
+        before = g_time_zone_find_interval(zone->gtz, G_TIME_TYPE_UNIVERSAL,
+                                           local - 86400);
+        after  = g_time_zone_find_interval(zone->gtz, G_TIME_TYPE_UNIVERSAL,
+                                           local + 86400);
+        if (before == after)
+                return (local - g_time_zone_get_offset(zone->gtz, before)) *
+                       SM_USEC_PER_SEC;
 
         cand[0] = sm_zone_offset_at(zone, (local - 86400) * SM_USEC_PER_SEC);
         cand[1] = sm_zone_offset_at(zone, local * SM_USEC_PER_SEC);
