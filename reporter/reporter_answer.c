@@ -1,0 +1,98 @@
+/*
+ * reporter_answer: ReportPart production (see reporter_answer.h).
+ */
+#include "reporter_answer.h"
+#include "sm/xalloc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int produce(rd_kafka_t *producer,
+                   rd_kafka_topic_t *results,
+                   const char *report_id,
+                   const sm_buf_t *frame,
+                   char *errstr,
+                   size_t errstr_size) {
+        for (;;) {
+                if (rd_kafka_produce(results, RD_KAFKA_PARTITION_UA,
+                                     RD_KAFKA_MSG_F_COPY, frame->data,
+                                     frame->len, report_id, strlen(report_id),
+                                     NULL) == 0)
+                        return 0;
+                if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                        snprintf(errstr, errstr_size,
+                                 "report %s: produce to report-results: %s",
+                                 report_id,
+                                 rd_kafka_err2str(rd_kafka_last_error()));
+                        return -EIO;
+                }
+                rd_kafka_poll(producer, 100);
+        }
+}
+
+long sm_answer_partition(rd_kafka_t *producer,
+                         rd_kafka_topic_t *results,
+                         sm_codec_t *codec,
+                         const char *report_id,
+                         int32_t partition,
+                         sm_usec_t as_of,
+                         sm_store_table_t *t,
+                         size_t part_rows,
+                         char *errstr,
+                         size_t errstr_size) {
+        const sm_table_row_t *rows;
+        size_t nrows         = sm_store_table_report(t, as_of, &rows);
+        sm_report_row_t *out = sm_xcalloc(part_rows, sizeof(*out));
+        sm_buf_t frame       = {0};
+        size_t done          = 0;
+        int32_t part         = 0;
+        long ret             = (long)nrows;
+
+        do {
+                size_t n = nrows - done < part_rows ? nrows - done : part_rows;
+                sm_part_msg_t msg;
+                for (size_t i = 0; i < n; i++) {
+                        const sm_table_row_t *r = &rows[done + i];
+                        out[i]                  = (sm_report_row_t){
+                                                 .store_id         = r->store_id,
+                                                 .store_id_len     = r->store_id_len,
+                                                 .uptime_last_hour = sm_engine_report_value(
+                                                         SM_WIN_HOUR, r->w.up2[SM_WIN_HOUR]),
+                                                 .uptime_last_day = sm_engine_report_value(
+                                                         SM_WIN_DAY, r->w.up2[SM_WIN_DAY]),
+                                                 .uptime_last_week = sm_engine_report_value(
+                                                         SM_WIN_WEEK, r->w.up2[SM_WIN_WEEK]),
+                                                 .downtime_last_hour = sm_engine_report_value(
+                                                         SM_WIN_HOUR, r->w.down2[SM_WIN_HOUR]),
+                                                 .downtime_last_day = sm_engine_report_value(
+                                                         SM_WIN_DAY, r->w.down2[SM_WIN_DAY]),
+                                                 .downtime_last_week = sm_engine_report_value(
+                                                         SM_WIN_WEEK, r->w.down2[SM_WIN_WEEK]),
+                        };
+                }
+                done += n;
+                msg = (sm_part_msg_t){
+                        .report_id     = report_id,
+                        .report_id_len = strlen(report_id),
+                        .partition     = partition,
+                        .part          = part++,
+                        .as_of         = as_of,
+                        .rows          = out,
+                        .nrows         = n,
+                        .last          = done == nrows,
+                        .row_count     = done == nrows ? (int64_t)nrows : -1,
+                };
+                if (sm_codec_encode_part(codec, &msg, &frame, errstr,
+                                         errstr_size) < 0 ||
+                    produce(producer, results, report_id, &frame, errstr,
+                            errstr_size) < 0) {
+                        ret = -EIO;
+                        break;
+                }
+        } while (done < nrows);
+        sm_buf_free(&frame);
+        free(out);
+        return ret;
+}

@@ -1,0 +1,194 @@
+/*
+ * reporter_checkpoint: SQLite persistence of partition state (see
+ * reporter_checkpoint.h).
+ */
+#include "reporter_checkpoint.h"
+#include "sm/log.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+struct sm_ckpt_s {
+        sqlite3 *db;        /* the database */
+        sqlite3_stmt *load; /* SELECT of one partition */
+        sqlite3_stmt *save; /* INSERT OR REPLACE of one partition */
+};
+
+static const char schema_sql[] =
+        "PRAGMA journal_mode=WAL;"
+        "PRAGMA synchronous=FULL;"
+        "CREATE TABLE IF NOT EXISTS meta ("
+        "  key TEXT PRIMARY KEY,"
+        "  value TEXT NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS partitions ("
+        "  partition INTEGER PRIMARY KEY,"
+        "  polls_next INTEGER NOT NULL,"
+        "  hours_next INTEGER NOT NULL,"
+        "  zones_next INTEGER NOT NULL,"
+        "  requests_next INTEGER NOT NULL,"
+        "  state BLOB NOT NULL,"
+        "  saved_at INTEGER NOT NULL,"
+        "  instance TEXT NOT NULL);";
+
+static int
+fail(sm_ckpt_t *ck, const char *what, char *errstr, size_t errstr_size) {
+        snprintf(errstr, errstr_size, "state database: %s: %s", what,
+                 ck->db ? sqlite3_errmsg(ck->db) : "out of memory");
+        return -EIO;
+}
+
+sm_ckpt_t *sm_ckpt_open(const char *dir,
+                        int32_t partitions,
+                        char *errstr,
+                        size_t errstr_size) {
+        sm_ckpt_t *ck = calloc(1, sizeof(*ck));
+        char path[4096], count[32];
+        sqlite3_stmt *stmt = NULL;
+
+        if (!ck) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+                snprintf(errstr, errstr_size, "state directory %s: %s", dir,
+                         strerror(errno));
+                goto err;
+        }
+        snprintf(path, sizeof(path), "%s/reporter.db", dir);
+        if (sqlite3_open_v2(path, &ck->db,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                    SQLITE_OPEN_FULLMUTEX,
+                            NULL) != SQLITE_OK) {
+                fail(ck, path, errstr, errstr_size);
+                goto err;
+        }
+        sqlite3_busy_timeout(ck->db, 10000);
+        if (sqlite3_exec(ck->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
+                fail(ck, path, errstr, errstr_size);
+                goto err;
+        }
+        /* A database made for another partition count cannot be used. */
+        snprintf(count, sizeof(count), "%d", partitions);
+        if (sqlite3_prepare_v2(ck->db,
+                               "INSERT OR IGNORE INTO meta VALUES "
+                               "('partitions', ?1)",
+                               -1, &stmt, NULL) != SQLITE_OK ||
+            sqlite3_bind_text(stmt, 1, count, -1, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_step(stmt) != SQLITE_DONE) {
+                fail(ck, "meta", errstr, errstr_size);
+                goto err;
+        }
+        sqlite3_finalize(stmt);
+        stmt = NULL;
+        if (sqlite3_prepare_v2(ck->db,
+                               "SELECT value FROM meta WHERE key = "
+                               "'partitions'",
+                               -1, &stmt, NULL) != SQLITE_OK ||
+            sqlite3_step(stmt) != SQLITE_ROW) {
+                fail(ck, "meta", errstr, errstr_size);
+                goto err;
+        }
+        if (atoi((const char *)sqlite3_column_text(stmt, 0)) != partitions) {
+                snprintf(errstr, errstr_size,
+                         "state database %s was made for %s partitions, the "
+                         "topics have %d: use another --state-dir",
+                         path, sqlite3_column_text(stmt, 0), partitions);
+                goto err;
+        }
+        sqlite3_finalize(stmt);
+        stmt = NULL;
+        if (sqlite3_prepare_v2(ck->db,
+                               "SELECT polls_next, hours_next, zones_next, "
+                               "requests_next, state FROM partitions WHERE "
+                               "partition = ?1",
+                               -1, &ck->load, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(ck->db,
+                               "INSERT OR REPLACE INTO partitions VALUES "
+                               "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                               -1, &ck->save, NULL) != SQLITE_OK) {
+                fail(ck, "prepare", errstr, errstr_size);
+                goto err;
+        }
+        return ck;
+err:
+        sqlite3_finalize(stmt);
+        sm_ckpt_close(ck);
+        return NULL;
+}
+
+void sm_ckpt_close(sm_ckpt_t *ck) {
+        if (!ck)
+                return;
+        sqlite3_finalize(ck->load);
+        sqlite3_finalize(ck->save);
+        sqlite3_close(ck->db);
+        free(ck);
+}
+
+int sm_ckpt_load(sm_ckpt_t *ck,
+                 int32_t partition,
+                 sm_store_table_t **ret_table,
+                 int64_t *ret_next,
+                 char *errstr,
+                 size_t errstr_size) {
+        sqlite3_stmt *st = ck->load;
+        sm_store_table_t *t;
+        int r;
+
+        sqlite3_reset(st);
+        sqlite3_bind_int(st, 1, partition);
+        r = sqlite3_step(st);
+        if (r == SQLITE_DONE) {
+                sqlite3_reset(st);
+                return 0;
+        }
+        if (r != SQLITE_ROW) {
+                r = fail(ck, "load", errstr, errstr_size);
+                sqlite3_reset(st);
+                return r;
+        }
+        t = sm_store_table_load(sqlite3_column_blob(st, 4),
+                                (size_t)sqlite3_column_bytes(st, 4), errstr,
+                                errstr_size);
+        if (!t) {
+                sqlite3_reset(st);
+                return -EBADMSG;
+        }
+        for (int k = 0; k < SM_CKPT_TOPICS; k++)
+                ret_next[k] = sqlite3_column_int64(st, k);
+        sqlite3_reset(st);
+        *ret_table = t;
+        return 1;
+}
+
+int sm_ckpt_save(sm_ckpt_t *ck,
+                 int32_t partition,
+                 const sm_store_table_t *t,
+                 const int64_t *next,
+                 const char *instance,
+                 char *errstr,
+                 size_t errstr_size) {
+        sqlite3_stmt *st = ck->save;
+        uint8_t *buf     = NULL;
+        size_t len       = sm_store_table_save(t, &buf);
+        int r            = 0;
+
+        sqlite3_reset(st);
+        sqlite3_bind_int(st, 1, partition);
+        for (int k = 0; k < SM_CKPT_TOPICS; k++)
+                sqlite3_bind_int64(st, 2 + k, next[k]);
+        sqlite3_bind_blob(st, 6, buf, (int)len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+        sqlite3_bind_text(st, 8, instance, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+                r = fail(ck, "save", errstr, errstr_size);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        free(buf);
+        return r;
+}
