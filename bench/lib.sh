@@ -33,3 +33,34 @@ bench_median() {
 bench_peak_rss_mb() {
   /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -n 1 | awk '{printf "%.0f\n", $1/1024}'
 }
+
+# bench_broker DIR PARTITIONS: starts storemon-broker, sets ADDR and
+# BROKER_PID (stopped by bench_cleanup).
+BENCH_PIDS=()
+bench_cleanup() {
+  local p
+  for p in "${BENCH_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  wait 2>/dev/null
+}
+trap bench_cleanup EXIT
+
+bench_broker() {
+  local dir=$1 parts=$2 i
+  rm -f "$dir/bootstrap"
+  "$bin/storemon-broker" --partitions "$parts" --bootstrap-file "$dir/bootstrap" \
+    >/dev/null 2>"$dir/broker.log" &
+  BROKER_PID=$!
+  BENCH_PIDS+=("$BROKER_PID")
+  for ((i = 0; i < 300; i++)); do
+    [ -s "$dir/bootstrap" ] && break
+    sleep 0.1
+  done
+  ADDR=$(cat "$dir/bootstrap")
+}
+
+bench_ms() { date +%s%3N; }
+
+# bench_median_of NUMBERS...: the median.
+bench_median_of() {
+  printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}

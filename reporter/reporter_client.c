@@ -12,6 +12,7 @@
 #include "sm/codec.h"
 #include "sm/conf.h"
 #include "sm/kafka.h"
+#include "sm/kbatch.h"
 #include "sm/log.h"
 #include "sm/reportreq.h"
 #include "sm/signals.h"
@@ -102,6 +103,7 @@ int sm_client_main(int argc, char **argv) {
                             sizeof(client_defs) / sizeof(client_defs[0]));
         rd_kafka_t *producer = NULL, *consumer = NULL;
         rd_kafka_queue_t *q = NULL;
+        sm_kbatch_t *kb     = NULL;
         rd_kafka_conf_t *kconf;
         sm_codec_t *codec  = NULL;
         sm_report_asm_t *a = NULL;
@@ -112,7 +114,7 @@ int sm_client_main(int argc, char **argv) {
         const char *as_of_arg, *out_path;
         enum sm_log_level level;
         int nparts, r, ret = 1;
-        int64_t deadline;
+        int64_t deadline, started = 0, done_ms;
         FILE *out = NULL;
 
         r = sm_conf_load(conf, argc, argv, usage, stdout, errstr,
@@ -171,8 +173,14 @@ int sm_client_main(int argc, char **argv) {
             assign_results_end(consumer, errstr, sizeof(errstr)) < 0)
                 goto fail;
         q = rd_kafka_queue_get_consumer(consumer);
+        if (!(kb = sm_kbatch_new(q))) {
+                snprintf(errstr, sizeof(errstr), "eventfd: %s",
+                         strerror(errno));
+                goto fail;
+        }
 
         sm_reportreq_new_id(id);
+        started = mono_ms();
         if (sm_reportreq_trigger(producer, codec, id, as_of_arg ? &as_of : NULL,
                                  nparts, 10000, errstr, sizeof(errstr)) < 0)
                 goto fail;
@@ -192,7 +200,7 @@ int sm_client_main(int argc, char **argv) {
                                                      : "the timeout");
                         goto fail;
                 }
-                n = rd_kafka_consume_batch_queue(q, 100, msgs, 64);
+                n = sm_kbatch_consume(kb, 100, msgs, 64);
                 for (ssize_t i = 0; i < n; i++) {
                         sm_part_msg_t part;
                         char why[256];
@@ -206,6 +214,7 @@ int sm_client_main(int argc, char **argv) {
                 }
                 rd_kafka_poll(producer, 0);
         }
+        done_ms  = mono_ms();
         out_path = sm_conf_str(conf, "out");
         out      = strcmp(out_path, "-") == 0 ? stdout : fopen(out_path, "w");
         if (!out) {
@@ -220,9 +229,11 @@ int sm_client_main(int argc, char **argv) {
         {
                 char ts[SM_TIME_FORMAT_MAX];
                 sm_log(SM_LOG_NOTICE, "client",
-                       "report %s: %lld stores as of %s", id,
-                       (long long)sm_report_asm_rows(a),
-                       sm_time_format(sm_report_asm_as_of(a), ts, sizeof(ts)));
+                       "report %s: %lld stores as of %s, complete %lld ms "
+                       "after the trigger",
+                       id, (long long)sm_report_asm_rows(a),
+                       sm_time_format(sm_report_asm_as_of(a), ts, sizeof(ts)),
+                       (long long)(done_ms - started));
         }
         ret = 0;
         goto out;
@@ -232,6 +243,7 @@ out:
         if (out && out != stdout)
                 fclose(out);
         sm_report_asm_destroy(a);
+        sm_kbatch_destroy(kb);
         if (q)
                 rd_kafka_queue_destroy(q);
         if (consumer) {

@@ -30,6 +30,7 @@
 #include "sm/codec.h"
 #include "sm/conf.h"
 #include "sm/kafka.h"
+#include "sm/kbatch.h"
 #include "sm/log.h"
 #include "sm/signals.h"
 #include "sm/topics.h"
@@ -43,9 +44,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH_MAX      4096 /* messages per consume call */
-#define POLL_MS        100  /* longest wait of one loop turn */
-#define REJECT_RAW_MAX 200  /* bytes of a bad message shown in a reject */
+#define BATCH_MAX       4096  /* messages per consume call */
+#define POLL_MS         100   /* longest wait of one loop turn */
+#define REJECT_RAW_MAX  200   /* bytes of a bad message shown in a reject */
+#define NUDGE_QUEUE_LOW 50000 /* catching up: wake the fetcher below this */
+#define NUDGE_EVERY_MS  5     /* at most one wake-up per this */
 
 static const sm_conf_def_t run_defs[] = {
         {"brokers", SM_CONF_STR, NULL, 0, 0, 1, 0,
@@ -64,8 +67,8 @@ static const sm_conf_def_t run_defs[] = {
          SM_USEC_PER_HOUR, 0, 0, "time between checkpoints"},
         {"progress-interval", SM_CONF_DURATION, "200ms", 10000, SM_USEC_PER_MIN,
          0, 0, "time between progress records"},
-        {"metrics-interval", SM_CONF_DURATION, "5s", 100000, SM_USEC_PER_HOUR,
-         0, 0, "time between metrics dumps"},
+        {"metrics-interval", SM_CONF_DURATION, "5s", 10000, SM_USEC_PER_HOUR, 0,
+         0, "time between metrics dumps"},
         {"part-rows", SM_CONF_INT, "2000", 1, 100000, 0, 0,
          "rows per ReportPart record"},
         {"as-of-wait", SM_CONF_DURATION, "10s", 0, SM_USEC_PER_HOUR, 0, 0,
@@ -119,6 +122,7 @@ struct reporter {
         char group[128];              /* consumer group */
         rd_kafka_t *consumer;         /* group member */
         rd_kafka_queue_t *cq;         /* its queue */
+        sm_kbatch_t *cb;              /* batch reader of cq */
         rd_kafka_t *producer;         /* parts, rejects, progress */
         rd_kafka_topic_t *t_results;  /* report-results */
         rd_kafka_topic_t *t_rejects;  /* ingest-rejects */
@@ -659,27 +663,33 @@ remember_as_of(struct reporter *R, const char *id, sm_usec_t as_of) {
         return as_of;
 }
 
-/* The instant for a request without as_of, or INT64_MIN when it must wait
- * for the other owned partitions' copies. */
+/* The instant for a request without as_of, or INT64_MIN to wait: every
+ * partition this instance owns must have its copy of the request and have
+ * caught up with it.  Copies that are slow to catch up are waited for;
+ * copies that do not arrive within --as-of-wait are given up on. */
 static sm_usec_t resolve_as_of(struct reporter *R, const struct pending *q) {
         struct resolved *r = find_resolved(R, q->report_id);
         sm_usec_t best     = INT64_MIN;
-        int complete       = 1;
+        int missing = 0, behind = 0;
 
         if (r)
                 return r->as_of;
-        for (int32_t p = 0; p < R->nparts && complete; p++) {
-                int found = 0;
+        for (int32_t p = 0; p < R->nparts; p++) {
+                const struct pending *copy = NULL;
                 if (!R->parts[p].owned)
                         continue;
-                for (size_t i = 0; i < R->npending && !found; i++)
-                        found = R->pending[i].partition == p &&
-                                strcmp(R->pending[i].report_id, q->report_id) ==
-                                        0 &&
-                                caught_up(R, &R->pending[i]);
-                complete = found;
+                for (size_t i = 0; i < R->npending && !copy; i++)
+                        if (R->pending[i].partition == p &&
+                            strcmp(R->pending[i].report_id, q->report_id) == 0)
+                                copy = &R->pending[i];
+                if (!copy)
+                        missing = 1;
+                else if (!caught_up(R, copy))
+                        behind = 1;
         }
-        if (!complete) {
+        if (behind)
+                return INT64_MIN;
+        if (missing) {
                 if (mono_ms() - q->since_ms <
                     sm_conf_int(R->conf, "as-of-wait") / 1000)
                         return INT64_MIN;
@@ -726,9 +736,11 @@ static void answer_ready(struct reporter *R) {
                         char ts[SM_TIME_FORMAT_MAX];
                         R->c.reports++;
                         sm_log(SM_LOG_INFO, "request",
-                               "report %s partition %d: %ld rows as of %s",
+                               "report %s partition %d: %ld rows as of %s "
+                               "(%lld ms after the request came in)",
                                q->report_id, q->partition, rows,
-                               sm_time_format(as_of, ts, sizeof(ts)));
+                               sm_time_format(as_of, ts, sizeof(ts)),
+                               (long long)(mono_ms() - q->since_ms));
                 }
                 free(q->report_id);
                 R->pending[i] = R->pending[--R->npending];
@@ -912,7 +924,11 @@ static int setup(struct reporter *R, char *errstr, size_t errstr_size) {
                                        errstr, errstr_size)))
                 return -EINVAL;
         rd_kafka_poll_set_consumer(R->consumer);
-        R->cq  = rd_kafka_queue_get_consumer(R->consumer);
+        R->cq = rd_kafka_queue_get_consumer(R->consumer);
+        if (!(R->cb = sm_kbatch_new(R->cq))) {
+                snprintf(errstr, errstr_size, "eventfd: %s", strerror(errno));
+                return -EIO;
+        }
         topics = rd_kafka_topic_partition_list_new(SM_CKPT_TOPICS);
         for (int k = 0; k < SM_CKPT_TOPICS; k++)
                 rd_kafka_topic_partition_list_add(topics, store_topics[k],
@@ -936,6 +952,7 @@ static void teardown(struct reporter *R) {
                                 (void)part_checkpoint(R, p);
                 if (!R->failed)
                         commit_checkpointed(R, 0);
+                sm_kbatch_destroy(R->cb);
                 if (R->cq)
                         rd_kafka_queue_destroy(R->cq);
                 rd_kafka_consumer_close(R->consumer);
@@ -975,6 +992,23 @@ static void teardown(struct reporter *R) {
         sm_codec_destroy(R->codec);
 }
 
+/* librdkafka 2.0.2 stops fetching once the consumer queue holds
+ * queued.min.messages, and only looks again when its broker thread wakes
+ * up, up to a second later: while catching up on a backlog that leaves the
+ * reporter idle most of the time.  Any request through the broker thread
+ * wakes it; a ListOffsets of one owned partition is the cheapest.  This
+ * runs only while batches come in full (catching up), never when idle. */
+static void nudge_fetcher(struct reporter *R) {
+        int64_t lo, hi;
+        for (int32_t p = 0; p < R->nparts; p++) {
+                if (!R->parts[p].owned)
+                        continue;
+                (void)rd_kafka_query_watermark_offsets(
+                        R->consumer, SM_TOPIC_POLLS, p, &lo, &hi, 100);
+                return;
+        }
+}
+
 static void run_loop(struct reporter *R) {
         rd_kafka_message_t *msgs[BATCH_MAX];
         const int64_t ckpt_ms =
@@ -983,10 +1017,11 @@ static void run_loop(struct reporter *R) {
                 sm_conf_int(R->conf, "progress-interval") / 1000;
         const int64_t met_ms = sm_conf_int(R->conf, "metrics-interval") / 1000;
         int64_t last_ckpt = mono_ms(), last_prog = 0, last_met = 0;
+        int64_t last_nudge = 0;
+        int catching_up    = 0;
 
         while (!sm_signals_caught() && !sm_kafka_fatal() && !R->failed) {
-                ssize_t n = rd_kafka_consume_batch_queue(R->cq, POLL_MS, msgs,
-                                                         BATCH_MAX);
+                ssize_t n = sm_kbatch_consume(R->cb, POLL_MS, msgs, BATCH_MAX);
                 int64_t now;
                 if (n < 0) {
                         sm_log(SM_LOG_ERR, "consume", "%s",
@@ -996,6 +1031,15 @@ static void run_loop(struct reporter *R) {
                 for (ssize_t i = 0; i < n; i++) {
                         handle_message(R, msgs[i]);
                         rd_kafka_message_destroy(msgs[i]);
+                }
+                catching_up = n == BATCH_MAX || (catching_up && n > 0);
+                if (catching_up) {
+                        int64_t t = mono_ms();
+                        if (t - last_nudge >= NUDGE_EVERY_MS &&
+                            rd_kafka_queue_length(R->cq) < NUDGE_QUEUE_LOW) {
+                                nudge_fetcher(R);
+                                last_nudge = t;
+                        }
                 }
                 read_progress(R);
                 answer_ready(R);
