@@ -178,6 +178,7 @@ void sm_engine_windows(const sm_poll_t *polls,
         int64_t wstart2[SM_WIN_COUNT];
         const int64_t now2 = 2 * now;
         size_t k           = 0; /* current status segment */
+        size_t r;               /* last poll of k's run of one status */
 
         for (int w = 0; w < SM_WIN_COUNT; w++) {
                 out->up2[w]   = 0;
@@ -198,7 +199,15 @@ void sm_engine_windows(const sm_poll_t *polls,
                         int64_t seg_end;
                         while (k + 1 < n && polls[k].ts + polls[k + 1].ts <= a)
                                 k++;
-                        seg_end = k + 1 < n ? polls[k].ts + polls[k + 1].ts
+                        /* Polls of one status in a row make one segment:
+                         * only midpoints between different statuses
+                         * matter, so dense polling costs a scan, not a
+                         * window update per poll. */
+                        r = k;
+                        while (r + 1 < n &&
+                               polls[r + 1].active == polls[k].active)
+                                r++;
+                        seg_end = r + 1 < n ? polls[r].ts + polls[r + 1].ts
                                             : INT64_MAX;
                         if (seg_end > b)
                                 seg_end = b;
