@@ -9,6 +9,7 @@ packages=(
   librdkafka-dev libavro-dev libsqlite3-dev libmicrohttpd-dev
   libglib2.0-dev libjansson-dev tzdata
   sqlite3 curl bc time kcat python3 python3-confluent-kafka python3-avro
+  python3-yaml wrk
   clang clang-format
 )
 

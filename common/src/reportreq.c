@@ -87,52 +87,78 @@ void sm_reportreq_dr_msg_cb(rd_kafka_t *rk,
         (void)sm_reportreq_delivered(rkm);
 }
 
-int sm_reportreq_trigger(rd_kafka_t *rk,
+int sm_reportreq_end_offsets(rd_kafka_t *rk,
+                             int32_t nparts,
+                             int64_t *ret_end,
+                             int timeout_ms,
+                             char *errstr,
+                             size_t errstr_size) {
+        static const char *const topics[3] = {SM_TOPIC_POLLS, SM_TOPIC_HOURS,
+                                              SM_TOPIC_TIMEZONES};
+        rd_kafka_topic_partition_list_t *list =
+                rd_kafka_topic_partition_list_new(nparts * 3);
+        rd_kafka_resp_err_t err;
+        int ret = 0;
+
+        /* ListOffsets with the timestamp -1 ("latest") answers the end
+         * offset of every partition, one request per leader. */
+        for (int32_t p = 0; p < nparts; p++)
+                for (int k = 0; k < 3; k++)
+                        rd_kafka_topic_partition_list_add(list, topics[k], p)
+                                ->offset = RD_KAFKA_OFFSET_END;
+        err = rd_kafka_offsets_for_times(rk, list, timeout_ms);
+        if (err) {
+                snprintf(errstr, errstr_size,
+                         "end offsets of the store topics: %s",
+                         rd_kafka_err2str(err));
+                ret = err == RD_KAFKA_RESP_ERR__TIMED_OUT ? -ETIMEDOUT : -EIO;
+                goto out;
+        }
+        for (int i = 0; i < list->cnt; i++) {
+                const rd_kafka_topic_partition_t *tp = &list->elems[i];
+                if (tp->err || tp->offset < 0) {
+                        snprintf(errstr, errstr_size,
+                                 "end offset of %s [%d]: %s", tp->topic,
+                                 tp->partition,
+                                 tp->err ? rd_kafka_err2str(tp->err)
+                                         : "none returned");
+                        ret = -EIO;
+                        goto out;
+                }
+        }
+        /* The list keeps the order it was built in. */
+        for (int i = 0; i < list->cnt; i++)
+                ret_end[i] = list->elems[i].offset;
+out:
+        rd_kafka_topic_partition_list_destroy(list);
+        return ret;
+}
+
+int sm_reportreq_publish(rd_kafka_t *rk,
                          sm_codec_t *codec,
                          const char *report_id,
+                         sm_usec_t requested_at,
                          const sm_usec_t *as_of,
                          int32_t nparts,
+                         const int64_t *end,
                          int timeout_ms,
                          char *errstr,
                          size_t errstr_size) {
-        static const char *const topics[3] = {SM_TOPIC_POLLS, SM_TOPIC_HOURS,
-                                              SM_TOPIC_TIMEZONES};
-        int64_t *end             = sm_xcalloc((size_t)nparts * 3, sizeof(*end));
         struct trigger_state *ts = sm_xcalloc(1, sizeof(*ts));
         sm_buf_t frame           = {0};
-        struct timespec now;
-        int ret = 0;
+        int ret                  = 0;
 
-        clock_gettime(CLOCK_REALTIME, &now);
-        for (int32_t p = 0; p < nparts; p++) {
-                for (int k = 0; k < 3; k++) {
-                        int64_t lo, hi;
-                        rd_kafka_resp_err_t err =
-                                rd_kafka_query_watermark_offsets(
-                                        rk, topics[k], p, &lo, &hi, timeout_ms);
-                        if (err) {
-                                snprintf(errstr, errstr_size,
-                                         "end offset of %s [%d]: %s", topics[k],
-                                         p, rd_kafka_err2str(err));
-                                ret = -EIO;
-                                goto out;
-                        }
-                        end[p * 3 + k] = hi;
-                }
-        }
         for (int32_t p = 0; p < nparts; p++) {
                 sm_request_msg_t msg = {
                         .report_id     = report_id,
                         .report_id_len = strlen(report_id),
-                        .requested_at =
-                                (sm_usec_t)now.tv_sec * SM_USEC_PER_SEC +
-                                now.tv_nsec / 1000,
-                        .has_as_of = as_of != NULL,
-                        .as_of     = as_of ? *as_of : 0,
-                        .partition = p,
-                        .end_polls = end[p * 3 + 0],
-                        .end_hours = end[p * 3 + 1],
-                        .end_zones = end[p * 3 + 2],
+                        .requested_at  = requested_at,
+                        .has_as_of     = as_of != NULL,
+                        .as_of         = as_of ? *as_of : 0,
+                        .partition     = p,
+                        .end_polls     = end[p * 3 + 0],
+                        .end_hours     = end[p * 3 + 1],
+                        .end_zones     = end[p * 3 + 2],
                 };
                 rd_kafka_resp_err_t err;
                 if ((ret = sm_codec_encode_request(codec, &msg, &frame, errstr,
@@ -184,6 +210,30 @@ out:
         if (ret == 0 || rd_kafka_outq_len(rk) == 0)
                 free(ts);
         sm_buf_free(&frame);
+        return ret;
+}
+
+int sm_reportreq_trigger(rd_kafka_t *rk,
+                         sm_codec_t *codec,
+                         const char *report_id,
+                         const sm_usec_t *as_of,
+                         int32_t nparts,
+                         int timeout_ms,
+                         char *errstr,
+                         size_t errstr_size) {
+        int64_t *end = sm_xcalloc((size_t)nparts * 3, sizeof(*end));
+        struct timespec now;
+        int ret;
+
+        clock_gettime(CLOCK_REALTIME, &now);
+        ret = sm_reportreq_end_offsets(rk, nparts, end, timeout_ms, errstr,
+                                       errstr_size);
+        if (ret == 0)
+                ret = sm_reportreq_publish(
+                        rk, codec, report_id,
+                        (sm_usec_t)now.tv_sec * SM_USEC_PER_SEC +
+                                now.tv_nsec / 1000,
+                        as_of, nparts, end, timeout_ms, errstr, errstr_size);
         free(end);
         return ret;
 }

@@ -48,7 +48,43 @@ void sm_reportreq_dr_msg_cb(rd_kafka_t *rk,
                             void *opaque);
 
 /**
- * @brief Triggers a report: end offsets, then one request per partition.
+ * @brief Reads the end offsets of store-polls, store-hours and
+ *   store-timezones for partitions 0 .. nparts - 1, in one round trip
+ *   per partition leader (ListOffsets "latest").
+ * @param ret_end  nparts * 3 entries, filled on success: entry p * 3 + k
+ *   is the end offset of partition p of polls (k = 0), hours (1) and
+ *   zones (2).
+ * @returns 0, or -EIO / -ETIMEDOUT with errstr naming the topic.
+ */
+int sm_reportreq_end_offsets(rd_kafka_t *rk,
+                             int32_t nparts,
+                             int64_t *ret_end,
+                             int timeout_ms,
+                             char *errstr,
+                             size_t errstr_size);
+
+/**
+ * @brief Publishes one ReportRequest copy per partition of report-requests
+ *   (copy p carries end[p * 3 .. p * 3 + 2], as sm_reportreq_end_offsets()
+ *   fills them) and waits until the broker acknowledged every copy.
+ * @param as_of  the report's now, or NULL for the reporters' watermark.
+ * @returns 0 once every copy is acknowledged, or a negative errno with
+ *   errstr filled.
+ */
+int sm_reportreq_publish(rd_kafka_t *rk,
+                         sm_codec_t *codec,
+                         const char *report_id,
+                         sm_usec_t requested_at,
+                         const sm_usec_t *as_of,
+                         int32_t nparts,
+                         const int64_t *end,
+                         int timeout_ms,
+                         char *errstr,
+                         size_t errstr_size);
+
+/**
+ * @brief Triggers a report: end offsets, then one request per partition
+ *   (sm_reportreq_end_offsets() then sm_reportreq_publish()).
  * @param rk       a producer (idempotent, murmur2_random).
  * @param as_of    the report's now, or NULL for the reporters' watermark.
  * @param nparts   partitions of report-requests (= store topics).
