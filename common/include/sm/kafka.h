@@ -141,8 +141,11 @@ typedef struct sm_kafka_offsets {
  * The group need not exist and the caller need not be a member: a group
  * that never committed gives committed = -1 everywhere.  The lag of a
  * partition is high - committed when both are known.  Blocks for at most
- * about \p timeout_ms (two round trips); serve the handle's callbacks
- * around it as usual.
+ * about \p timeout_ms (three requests: OffsetFetch at the coordinator,
+ * then ListOffsets for the end and the start offsets).  Requests on a
+ * connection are answered in order, so on a busy handle the answer may
+ * wait behind produce requests; serve the handle's callbacks around it
+ * as usual.
  *
  * @param ret  partition_cnt entries, filled on success (an entry whose
  *   offsets could not be read keeps -1 there).
