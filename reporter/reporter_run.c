@@ -348,6 +348,51 @@ static void commit_checkpointed(struct reporter *R, int async) {
         rd_kafka_topic_partition_list_destroy(list);
 }
 
+/* A checkpoint past the end of its topic belongs to logs that no longer
+ * exist (the topics were recreated, e.g. a new embedded broker): such a
+ * partition is rebuilt from offset 0, loudly. */
+static void drop_stale_checkpoints(struct reporter *R,
+                                   rd_kafka_t *rk,
+                                   const rd_kafka_topic_partition_list_t *as) {
+        rd_kafka_topic_partition_list_t *ends =
+                rd_kafka_topic_partition_list_copy(as);
+        rd_kafka_resp_err_t err;
+
+        for (int i = 0; i < ends->cnt; i++)
+                ends->elems[i].offset = RD_KAFKA_OFFSET_END;
+        err = rd_kafka_offsets_for_times(rk, ends, 10000);
+        if (err) {
+                sm_log(SM_LOG_WARN, "checkpoint",
+                       "cannot read the end offsets to check the "
+                       "checkpoints: %s",
+                       rd_kafka_err2str(err));
+                rd_kafka_topic_partition_list_destroy(ends);
+                return;
+        }
+        for (int i = 0; i < ends->cnt; i++) {
+                const rd_kafka_topic_partition_t *tp = &ends->elems[i];
+                enum topic_kind k                    = topic_of(tp->topic);
+                struct part *P;
+                if (k == T_OTHER || tp->partition < 0 ||
+                    tp->partition >= R->nparts || tp->err || tp->offset < 0)
+                        continue;
+                P = &R->parts[tp->partition];
+                if (P->next[k] <= tp->offset)
+                        continue;
+                sm_log(SM_LOG_ERR, "checkpoint",
+                       "partition %d: the checkpoint is at offset %lld of %s "
+                       "but the topic ends at %lld: the topics were "
+                       "recreated; rebuilding the partition from offset 0",
+                       tp->partition, (long long)P->next[k], tp->topic,
+                       (long long)tp->offset);
+                sm_store_table_destroy(P->table);
+                P->table = sm_store_table_new(R->grace, R->retain);
+                for (int t = 0; t < SM_CKPT_TOPICS; t++)
+                        P->next[t] = 0;
+        }
+        rd_kafka_topic_partition_list_destroy(ends);
+}
+
 static void rebalance_cb(rd_kafka_t *rk,
                          rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *list,
@@ -357,12 +402,18 @@ static void rebalance_cb(rd_kafka_t *rk,
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
                 for (int i = 0; i < list->cnt; i++) {
                         rd_kafka_topic_partition_t *tp = &list->elems[i];
+                        if (topic_of(tp->topic) != T_OTHER &&
+                            tp->partition >= 0 && tp->partition < R->nparts &&
+                            !R->parts[tp->partition].owned)
+                                part_load(R, tp->partition);
+                }
+                drop_stale_checkpoints(R, rk, list);
+                for (int i = 0; i < list->cnt; i++) {
+                        rd_kafka_topic_partition_t *tp = &list->elems[i];
                         enum topic_kind k              = topic_of(tp->topic);
                         if (k == T_OTHER || tp->partition < 0 ||
                             tp->partition >= R->nparts)
                                 continue;
-                        if (!R->parts[tp->partition].owned)
-                                part_load(R, tp->partition);
                         tp->offset = R->parts[tp->partition].next[k];
                 }
                 sm_log(SM_LOG_NOTICE, "group", "assigned %d topic partitions",

@@ -38,4 +38,18 @@ report "$TMP/after-term.csv"
 same_report "after a clean restart: stream == batch" "$TMP/batch.csv" "$TMP/after-term.csv"
 check "gaps: none reported" bash -c "! grep -q GAP '$TMP/r1.log'"
 check "SIGTERM again" stop "$PID_r1"
+
+# A new embedded broker starts empty: the checkpoint points past the end
+# of the new topics and must be dropped, not trusted.
+kill -TERM "${STACK_PIDS[0]}"
+wait "${STACK_PIDS[0]}" 2>/dev/null
+rm -f "$TMP/bootstrap"
+start_broker --partitions 8
+"$BIN/storemon-ingestor" load --brokers "$ADDR" --polls "$D/polls.csv" \
+  --hours "$D/menu_hours.csv" --zones "$D/timezones.csv" --log-level warn >/dev/null 2>&1
+start_reporter r1 "${R_ARGS[@]}"
+report "$TMP/new-broker.csv"
+same_report "on a new broker with an old checkpoint: stream == batch" "$TMP/batch.csv" "$TMP/new-broker.csv"
+check "the stale checkpoint was reported" grep -q 'topics were recreated' "$TMP/r1.log"
+check "SIGTERM" stop "$PID_r1"
 finish
