@@ -215,10 +215,15 @@ env_name(const sm_conf_t *conf, const char *name, char *buf, size_t size) {
 }
 
 static void print_help(const sm_conf_t *conf, const char *usage, FILE *out) {
+        char svc[64];
+        size_t n = 0;
+        for (const char *p = conf->service; *p && n + 1 < sizeof(svc); p++)
+                svc[n++] = (char)toupper((unsigned char)*p);
+        svc[n] = '\0';
         fprintf(out,
                 "%s\n\nSettings (command line, SM_%s_* environment, "
                 "--config file):\n",
-                usage, conf->service);
+                usage, svc);
         for (size_t i = 0; i < conf->ndefs; i++) {
                 const sm_conf_def_t *d = &conf->defs[i];
                 int has_def            = d->def && *d->def;
