@@ -16,8 +16,8 @@ int main(int argc, char **argv) {
 
         for (int i = 1; i < argc; i++) {
                 char errstr[256];
-                sm_csv_t *csv = sm_csv_open_file(argv[i], errstr,
-                                                 sizeof(errstr));
+                sm_csv_t *csv =
+                        sm_csv_open_file(argv[i], errstr, sizeof(errstr));
                 sm_csv_row_t row;
                 if (!csv) {
                         fprintf(stderr, "bench-csv-split: %s\n", errstr);

@@ -42,8 +42,9 @@ int main(int argc, char **argv) {
         double t0 = 0;
 
         if (argc < 3) {
-                fprintf(stderr, "usage: bench-raw-consume BROKERS TOPIC "
-                                "[-X key=value ...]\n");
+                fprintf(stderr,
+                        "usage: bench-raw-consume BROKERS TOPIC "
+                        "[-X key=value ...]\n");
                 return 2;
         }
         int subscribe = 0;
@@ -52,15 +53,15 @@ int main(int argc, char **argv) {
                 if (strcmp(argv[a], "--subscribe") == 0)
                         subscribe = 1;
                 else if (strcmp(argv[a], "-X") == 0 && a + 1 < argc &&
-                         sm_kafka_prop_parse(argv[++a], "-X",
-                                             &props[nprops]) == 0)
+                         sm_kafka_prop_parse(argv[++a], "-X", &props[nprops]) ==
+                                 0)
                         nprops++;
         }
         snprintf(group, sizeof(group), "bench-raw-consume-%ld",
                  (long)time(NULL));
         props[nprops++] = (sm_kafka_prop_t){"group.id", group, NULL};
-        props[nprops++] = (sm_kafka_prop_t){"auto.offset.reset", "earliest",
-                                            NULL};
+        props[nprops++] =
+                (sm_kafka_prop_t){"auto.offset.reset", "earliest", NULL};
         conf = sm_kafka_conf_new(argv[1], defaults, 5, props, nprops, errstr,
                                  sizeof(errstr));
         if (!conf || !(rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr,
@@ -68,8 +69,8 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "bench-raw-consume: %s\n", errstr);
                 return 1;
         }
-        n    = sm_kafka_partition_count(rk, argv[2], 10000, errstr,
-                                        sizeof(errstr));
+        n = sm_kafka_partition_count(rk, argv[2], 10000, errstr,
+                                     sizeof(errstr));
         if (n < 0) {
                 fprintf(stderr, "bench-raw-consume: %s\n", errstr);
                 return 1;
@@ -91,9 +92,9 @@ int main(int argc, char **argv) {
                 if (getenv("EXTRA_TOPICS")) {
                         char *dup = strdup(getenv("EXTRA_TOPICS")), *save;
                         for (char *tok = strtok_r(dup, ",", &save); tok;
-                             tok = strtok_r(NULL, ",", &save))
+                             tok       = strtok_r(NULL, ",", &save))
                                 rd_kafka_topic_partition_list_add(
-                                        t, tok, RD_KAFKA_PARTITION_UA);
+                                              t, tok, RD_KAFKA_PARTITION_UA);
                         free(dup);
                 }
                 rd_kafka_poll_set_consumer(rk);
