@@ -84,7 +84,7 @@ if [ "${1:-}" != "--no-density" ]; then
   dh=$BENCH_DATA/density-hourly dm=$BENCH_DATA/density-minute
   [ -f "$dh/polls.csv" ] || "$bin/storemon-gen" --stores 2000 --days 8 --seed 3 --out-dir "$dh" --quiet
   [ -f "$dm/polls.csv" ] || "$bin/storemon-gen" --stores 2000 --days 8 --interval 1m --seed 3 --out-dir "$dm" --quiet
-  read -r _ hp _ hlat hrss hkept < <(run_case hourly "$dh" "$dh/menu_hours.csv" "$dh/timezones.csv" 16)
+  read -r _ hp _ hlat hrss hkept < <(run_case hourly "$dh" "$dh/menu_hours.csv" "$dh/timezones.csv" 256)
   read -r ms mp mraw mlat mrss mkept < <(run_case minute "$dm" "$dm/menu_hours.csv" "$dm/timezones.csv" 256)
   printf '| density: report latency, 2k stores polled each minute (%d polls) | %d ms | polled hourly (%d polls): %d ms | %.2f |\n' \
     "$mp" "$mlat" "$hp" "$hlat" "$(echo "$mlat / $hlat" | bc -l)"
