@@ -53,6 +53,24 @@ sm_csv_t *sm_csv_open_buffer(const char *data, size_t len, const char *name) {
         return csv;
 }
 
+sm_csv_t *sm_csv_open_slice(const char *data,
+                            size_t len,
+                            const char *name,
+                            long first_line) {
+        sm_csv_t *csv    = sm_csv_open_buffer(data, len, name);
+        csv->line        = first_line;
+        csv->bom_checked = 1;
+        return csv;
+}
+
+long sm_csv_line(const sm_csv_t *csv) {
+        return csv->line;
+}
+
+const char *sm_csv_data(const sm_csv_t *csv) {
+        return csv->data;
+}
+
 sm_csv_t *sm_csv_open_stream(const char *name) {
         return csv_new(name ? name : "<stdin>");
 }
@@ -206,6 +224,10 @@ static void parse_record(sm_csv_t *csv, sm_csv_row_t *row) {
                         size_t q   = p + 1, out;
                         int closed = 0;
                         out        = scratch_used;
+                        /* Even an empty quoted field points into scratch
+                         * (never NULL + 0). */
+                        sm_xgrow((void **)&csv->scratch, &csv->scratch_cap,
+                                 out + 1, 1);
                         while (q < end) {
                                 sm_xgrow((void **)&csv->scratch,
                                          &csv->scratch_cap, out + 1, 1);

@@ -47,6 +47,19 @@ sm_csv_t *sm_csv_open_file(const char *path, char *errstr, size_t errstr_size);
 /** @brief A reader over a buffer the caller keeps alive (not copied). */
 sm_csv_t *sm_csv_open_buffer(const char *data, size_t len, const char *name);
 
+/** @brief A reader over a slice of a larger input that starts at physical
+ *  line first_line (no BOM check: the slice is not the file's start). */
+sm_csv_t *sm_csv_open_slice(const char *data,
+                            size_t len,
+                            const char *name,
+                            long first_line);
+
+/** @brief The physical line of the next byte to read. */
+long sm_csv_line(const sm_csv_t *csv);
+
+/** @brief The whole input (valid as long as the reader). */
+const char *sm_csv_data(const sm_csv_t *csv);
+
 /** @brief A reader for a live stream: lines are given with sm_csv_feed. */
 sm_csv_t *sm_csv_open_stream(const char *name);
 

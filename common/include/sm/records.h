@@ -81,6 +81,15 @@ sm_rec_reader_t *sm_rec_reader_open(enum sm_rec_kind kind,
                                     char *errstr,
                                     size_t errstr_size);
 
+/**
+ * @brief A reader of the same kind and columns as rd over a slice of its
+ *   input (data, len) starting at physical line first_line, for reading
+ *   one file in several threads.  The slice must start at a record.
+ */
+sm_rec_reader_t *sm_rec_reader_slice(const sm_rec_reader_t *rd,
+                                     const char *data, size_t len,
+                                     long first_line);
+
 /** @brief A reader for a live stream of lines (sm_rec_feed); the first
  *  non-blank line fed is the header. */
 sm_rec_reader_t *sm_rec_reader_new_stream(enum sm_rec_kind kind,
