@@ -232,17 +232,68 @@ static size_t escape_extra(unsigned char c) {
         return c < 0x20 ? 5 : 0;
 }
 
+/* The length of the valid UTF-8 sequence at s[i] (a byte >= 0x80), or 0
+ * when it is not one (overlong, surrogate, above U+10FFFF, truncated). */
+static size_t utf8_seq(const unsigned char *s, size_t i, size_t len) {
+        unsigned char c = s[i];
+        size_t n;
+        unsigned lo = 0x80, hi = 0xbf;
+        if (c >= 0xc2 && c <= 0xdf)
+                n = 2;
+        else if (c >= 0xe0 && c <= 0xef) {
+                n  = 3;
+                lo = c == 0xe0 ? 0xa0 : 0x80;
+                hi = c == 0xed ? 0x9f : 0xbf;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+                n  = 4;
+                lo = c == 0xf0 ? 0x90 : 0x80;
+                hi = c == 0xf4 ? 0x8f : 0xbf;
+        } else
+                return 0;
+        if (i + n > len || s[i + 1] < lo || s[i + 1] > hi)
+                return 0;
+        for (size_t k = 2; k < n; k++)
+                if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+                        return 0;
+        return n;
+}
+
+/* A JSON string; bytes that are not UTF-8 (request text echoed in an
+ * error) become U+FFFD, so the document stays valid JSON. */
 void sm_gw_json_string(sm_buf_t *out, const char *s, size_t len) {
         static const char hex[] = "0123456789abcdef";
+        const unsigned char *u  = (const unsigned char *)s;
         size_t extra = 0, run = 0;
 
-        for (size_t i = 0; i < len; i++)
-                extra += escape_extra((unsigned char)s[i]);
+        for (size_t i = 0; i < len; i++) {
+                size_t n;
+                if (u[i] < 0x80) {
+                        extra += escape_extra(u[i]);
+                } else if ((n = utf8_seq(u, i, len)) > 0) {
+                        i += n - 1;
+                } else {
+                        extra += 5; /* \ufffd */
+                }
+        }
         sm_buf_reserve(out, out->len + len + extra + 3);
         out->data[out->len++] = '"';
         for (size_t i = 0; i < len; i++) {
-                unsigned char c = (unsigned char)s[i];
+                unsigned char c = u[i];
                 char *d;
+                if (c >= 0x80) {
+                        size_t n = utf8_seq(u, i, len);
+                        if (n > 0) {
+                                run += n;
+                                i += n - 1;
+                                continue;
+                        }
+                        memcpy(out->data + out->len, s + i - run, run);
+                        out->len += run;
+                        run = 0;
+                        memcpy(out->data + out->len, "\\ufffd", 6);
+                        out->len += 6;
+                        continue;
+                }
                 if (c >= 0x20 && c != '"' && c != '\\') {
                         run++;
                         continue;

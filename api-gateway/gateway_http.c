@@ -735,6 +735,66 @@ on_get_report(sm_gw_http_t *H, struct MHD_Connection *conn, struct req *rq) {
 
 /* ---- MHD callbacks ---- */
 
+static int hexval(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* MHD's percent-decoding of the path and the query, except that %00 is
+ * left as it is: decoded, a NUL would cut "ID%00.csv" or "ID%00x" to a
+ * valid id; kept, the text is simply not an id (400/404). */
+static size_t unescape_no_nul(void *cls, struct MHD_Connection *conn, char *s) {
+        char *w = s;
+        (void)cls;
+        (void)conn;
+        for (const char *r = s; *r; r++) {
+                int hi, lo;
+                if (r[0] == '%' && r[1] && r[2] && (hi = hexval(r[1])) >= 0 &&
+                    (lo = hexval(r[2])) >= 0 && (hi | lo) != 0) {
+                        *w++ = (char)(hi << 4 | lo);
+                        r += 2;
+                } else {
+                        *w++ = *r;
+                }
+        }
+        *w = '\0';
+        return (size_t)(w - s);
+}
+
+/* A 413 written straight to the connection's socket (nothing else is
+ * being sent on it: MHD is reading the body), then the write side shut
+ * down; MHD closes the connection when the callback returns MHD_NO. */
+static void
+send_raw_413(sm_gw_http_t *H, struct MHD_Connection *conn, struct req *rq) {
+        char body[200], msg[512];
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+                conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        int blen = snprintf(body, sizeof(body),
+                            "{\"error\":\"the body is larger than %lld "
+                            "bytes\",\"code\":413}",
+                            (long long)H->d.s->max_body);
+        int n    = snprintf(msg, sizeof(msg),
+                            "HTTP/1.1 413 Content Too Large\r\n"
+                               "Content-Type: " CT_JSON
+                            "\r\n"
+                               "Content-Length: %d\r\n"
+                               "Connection: close\r\n\r\n%s",
+                            blen, body);
+        if (ci && n > 0 && (size_t)n < sizeof(msg)) {
+                (void)send(ci->connect_fd, msg, (size_t)n,
+                           MSG_NOSIGNAL | MSG_DONTWAIT);
+                (void)shutdown(ci->connect_fd, SHUT_WR);
+        }
+        sm_gw_metrics_request(H->d.metrics, kinds[rq->kind].route,
+                              MHD_HTTP_CONTENT_TOO_LARGE,
+                              mono_us() - rq->t0_us);
+}
+
 static enum MHD_Result on_request(void *cls,
                                   struct MHD_Connection *conn,
                                   const char *url,
@@ -789,8 +849,17 @@ static enum MHD_Result on_request(void *cls,
                 if (kinds[rq->kind].body && !rq->too_large) {
                         if (rq->body.len + *upload_data_size >
                             (size_t)H->d.s->max_body) {
+                                /* MHD 0.9.75 cannot queue a response
+                                 * while a body is being received, and
+                                 * draining a chunked body reads all of
+                                 * it: write the 413 to the socket
+                                 * ourselves and close the connection,
+                                 * so the rest is never read. */
                                 rq->too_large = 1;
                                 sm_buf_free(&rq->body);
+                                *upload_data_size = 0;
+                                send_raw_413(H, conn, rq);
+                                return MHD_NO;
                         } else {
                                 sm_gw_buf_add(&rq->body, upload_data,
                                               *upload_data_size);
@@ -952,7 +1021,9 @@ int sm_gw_http_start(sm_gw_http_t *h, char *errstr, size_t errstr_size) {
                 (unsigned)h->d.s->connection_limit,
                 MHD_OPTION_CONNECTION_TIMEOUT,
                 (unsigned)h->d.s->connection_timeout_s,
-                MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+                MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                MHD_OPTION_UNESCAPE_CALLBACK, unescape_no_nul, NULL,
+                MHD_OPTION_END);
         if (!h->mhd) {
                 snprintf(errstr, errstr_size,
                          "the HTTP server did not start (port %d)", h->port);
