@@ -231,3 +231,23 @@ double sm_engine_report_value(enum sm_window w, int64_t len2) {
                 return usec / (double)SM_USEC_PER_MIN;
         return usec / (double)SM_USEC_PER_HOUR;
 }
+
+sm_report_row_t
+sm_engine_report_row(const char *store_id, size_t len, const sm_windows_t *w) {
+        return (sm_report_row_t){
+                .store_id         = store_id,
+                .store_id_len     = len,
+                .uptime_last_hour = sm_engine_report_value(SM_WIN_HOUR,
+                                                           w->up2[SM_WIN_HOUR]),
+                .uptime_last_day =
+                        sm_engine_report_value(SM_WIN_DAY, w->up2[SM_WIN_DAY]),
+                .uptime_last_week   = sm_engine_report_value(SM_WIN_WEEK,
+                                                             w->up2[SM_WIN_WEEK]),
+                .downtime_last_hour = sm_engine_report_value(
+                        SM_WIN_HOUR, w->down2[SM_WIN_HOUR]),
+                .downtime_last_day = sm_engine_report_value(
+                        SM_WIN_DAY, w->down2[SM_WIN_DAY]),
+                .downtime_last_week = sm_engine_report_value(
+                        SM_WIN_WEEK, w->down2[SM_WIN_WEEK]),
+        };
+}

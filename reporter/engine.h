@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sm/report.h"
 #include "sm/timeutil.h"
 #include "sm/tz.h"
 
@@ -95,5 +96,9 @@ void sm_engine_windows(const sm_poll_t *polls,
 /** @brief A window's up or down time in report units: minutes for the
  *  hour window, hours for day and week. */
 double sm_engine_report_value(enum sm_window w, int64_t len2);
+
+/** @brief A store's report row (id borrowed) from its window sums. */
+sm_report_row_t
+sm_engine_report_row(const char *store_id, size_t len, const sm_windows_t *w);
 
 #endif

@@ -55,22 +55,8 @@ long sm_answer_partition(rd_kafka_t *producer,
                 sm_part_msg_t msg;
                 for (size_t i = 0; i < n; i++) {
                         const sm_table_row_t *r = &rows[done + i];
-                        out[i]                  = (sm_report_row_t){
-                                                 .store_id         = r->store_id,
-                                                 .store_id_len     = r->store_id_len,
-                                                 .uptime_last_hour = sm_engine_report_value(
-                                                         SM_WIN_HOUR, r->w.up2[SM_WIN_HOUR]),
-                                                 .uptime_last_day = sm_engine_report_value(
-                                                         SM_WIN_DAY, r->w.up2[SM_WIN_DAY]),
-                                                 .uptime_last_week = sm_engine_report_value(
-                                                         SM_WIN_WEEK, r->w.up2[SM_WIN_WEEK]),
-                                                 .downtime_last_hour = sm_engine_report_value(
-                                                         SM_WIN_HOUR, r->w.down2[SM_WIN_HOUR]),
-                                                 .downtime_last_day = sm_engine_report_value(
-                                                         SM_WIN_DAY, r->w.down2[SM_WIN_DAY]),
-                                                 .downtime_last_week = sm_engine_report_value(
-                                                         SM_WIN_WEEK, r->w.down2[SM_WIN_WEEK]),
-                        };
+                        out[i] = sm_engine_report_row(r->store_id,
+                                                      r->store_id_len, &r->w);
                 }
                 done += n;
                 msg = (sm_part_msg_t){

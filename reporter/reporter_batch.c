@@ -449,23 +449,8 @@ static long write_report(struct batch *b,
                         r = &s0->rows[i++];
                 else
                         r = &s1->rows[j++];
-                row = (sm_report_row_t){
-                        .store_id         = r->id,
-                        .store_id_len     = r->len,
-                        .uptime_last_hour = sm_engine_report_value(
-                                SM_WIN_HOUR, r->w.up2[SM_WIN_HOUR]),
-                        .uptime_last_day = sm_engine_report_value(
-                                SM_WIN_DAY, r->w.up2[SM_WIN_DAY]),
-                        .uptime_last_week = sm_engine_report_value(
-                                SM_WIN_WEEK, r->w.up2[SM_WIN_WEEK]),
-                        .downtime_last_hour = sm_engine_report_value(
-                                SM_WIN_HOUR, r->w.down2[SM_WIN_HOUR]),
-                        .downtime_last_day = sm_engine_report_value(
-                                SM_WIN_DAY, r->w.down2[SM_WIN_DAY]),
-                        .downtime_last_week = sm_engine_report_value(
-                                SM_WIN_WEEK, r->w.down2[SM_WIN_WEEK]),
-                };
-                n = sm_report_format_row(&row, line, sizeof(line));
+                row = sm_engine_report_row(r->id, r->len, &r->w);
+                n   = sm_report_format_row(&row, line, sizeof(line));
                 if (n > 0)
                         fwrite(line, 1, (size_t)n, out);
         }
