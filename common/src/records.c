@@ -125,12 +125,13 @@ fail:
 }
 
 sm_rec_reader_t *sm_rec_reader_slice(const sm_rec_reader_t *rd,
-                                     const char *data, size_t len,
+                                     const char *data,
+                                     size_t len,
                                      long first_line) {
         sm_rec_reader_t *sl = sm_xcalloc(1, sizeof(*sl));
         *sl                 = *rd;
-        sl->csv = sm_csv_open_slice(data, len, sm_csv_name(rd->csv),
-                                    first_line);
+        sl->csv =
+                sm_csv_open_slice(data, len, sm_csv_name(rd->csv), first_line);
         return sl;
 }
 

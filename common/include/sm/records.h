@@ -87,7 +87,8 @@ sm_rec_reader_t *sm_rec_reader_open(enum sm_rec_kind kind,
  *   one file in several threads.  The slice must start at a record.
  */
 sm_rec_reader_t *sm_rec_reader_slice(const sm_rec_reader_t *rd,
-                                     const char *data, size_t len,
+                                     const char *data,
+                                     size_t len,
                                      long first_line);
 
 /** @brief A reader for a live stream of lines (sm_rec_feed); the first
