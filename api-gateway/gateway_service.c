@@ -62,8 +62,8 @@ partitions(const sm_gw_settings_t *s, char *errstr, size_t errstr_size) {
                 rd_kafka_conf_destroy(kconf);
                 return -EINVAL;
         }
-        n = sm_kafka_partition_count(rk, SM_TOPIC_REPORT_REQUESTS, 10000,
-                                     errstr, errstr_size);
+        n = sm_kafka_wait_partition_count(rk, SM_TOPIC_REPORT_REQUESTS, errstr,
+                                          errstr_size);
         if (n > 0) {
                 polls = sm_kafka_partition_count(rk, SM_TOPIC_POLLS, 10000,
                                                  errstr, errstr_size);
@@ -113,7 +113,12 @@ sm_gw_t *sm_gw_init(const sm_gw_settings_t *s) {
         sm_codec_destroy(codec);
         gw->schemas_ok = 1;
         if ((n = partitions(s, errstr, sizeof(errstr))) < 0) {
-                sm_log(SM_LOG_ERR, "main", "%s", errstr);
+                if (n == -EINTR)
+                        sm_log(SM_LOG_NOTICE, "main",
+                               "stopped on a signal while waiting for the "
+                               "Kafka cluster");
+                else
+                        sm_log(SM_LOG_ERR, "main", "%s", errstr);
                 goto fail;
         }
         gw->nparts = n;

@@ -28,7 +28,8 @@ int main(int argc, char **argv) {
         sm_log_set_level(s->log_level);
         (void)sm_signals_install();
         gw = sm_gw_init(s);
-        r  = gw ? sm_gw_run(gw) : 1;
+        /* No gateway after a signal during start-up is a clean stop. */
+        r = gw ? sm_gw_run(gw) : sm_signals_caught() ? 0 : 1;
         sm_gw_shutdown(gw);
         sm_gw_conf_destroy(conf);
         return r;

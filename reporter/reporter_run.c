@@ -926,8 +926,8 @@ static int setup(struct reporter *R, char *errstr, size_t errstr_size) {
                                                sizeof(producer_defaults[0]),
                                        errstr, errstr_size)))
                 return -EINVAL;
-        n = sm_kafka_partition_count(R->producer, SM_TOPIC_POLLS, 10000, errstr,
-                                     errstr_size);
+        n = sm_kafka_wait_partition_count(R->producer, SM_TOPIC_POLLS, errstr,
+                                          errstr_size);
         if (n < 0)
                 return n;
         R->nparts    = n;
@@ -951,8 +951,8 @@ static int setup(struct reporter *R, char *errstr, size_t errstr_size) {
                                               sizeof(watcher_defaults[0]),
                                       errstr, errstr_size)))
                 return -EINVAL;
-        n = sm_kafka_partition_count(R->watcher, SM_TOPIC_REPORTER_PROGRESS,
-                                     10000, errstr, errstr_size);
+        n = sm_kafka_wait_partition_count(
+                R->watcher, SM_TOPIC_REPORTER_PROGRESS, errstr, errstr_size);
         if (n < 0)
                 return n;
         topics = rd_kafka_topic_partition_list_new(n);
@@ -1164,8 +1164,16 @@ int sm_run_main(int argc, char **argv) {
                          (int)getpid());
         }
         (void)sm_signals_install();
-        if (setup(&R, errstr, sizeof(errstr)) < 0) {
-                sm_log(SM_LOG_ERR, "main", "%s", errstr);
+        if ((r = setup(&R, errstr, sizeof(errstr))) < 0) {
+                if (r == -EINTR) {
+                        sm_log(SM_LOG_NOTICE, "main",
+                               "stopped on signal %d while waiting for the "
+                               "Kafka cluster",
+                               sm_signals_caught());
+                        ret = 0;
+                } else {
+                        sm_log(SM_LOG_ERR, "main", "%s", errstr);
+                }
                 goto out;
         }
         sm_log(SM_LOG_NOTICE, "main",

@@ -14,6 +14,7 @@
  */
 #include "sm/kafka.h"
 #include "sm/log.h"
+#include "sm/signals.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The first fatal error's code, 0 until one happens. */
 static atomic_int fatal_err;
@@ -406,4 +408,32 @@ int sm_kafka_group_offsets(rd_kafka_t *rk,
                         return r;
         }
         return 0;
+}
+
+int sm_kafka_wait_partition_count(rd_kafka_t *rk,
+                                  const char *topic,
+                                  char *errstr,
+                                  size_t errstr_size) {
+        int64_t pause_ms = 1000;
+
+        for (;;) {
+                int n = sm_kafka_partition_count(rk, topic, 2000, errstr,
+                                                 errstr_size);
+                if (n > 0)
+                        return n;
+                if (sm_signals_caught())
+                        return -EINTR;
+                sm_log(SM_LOG_WARN, "kafka",
+                       "waiting for the Kafka cluster: %s; retrying in %lld s",
+                       errstr, (long long)(pause_ms / 1000));
+                for (int64_t t = 0; t < pause_ms; t += 100) {
+                        if (sm_signals_caught())
+                                return -EINTR;
+                        usleep(100000);
+                }
+                if (pause_ms < 10000)
+                        pause_ms *= 2;
+                if (pause_ms > 10000)
+                        pause_ms = 10000;
+        }
 }

@@ -125,6 +125,18 @@ int sm_kafka_partition_count(rd_kafka_t *rk,
                              char *errstr,
                              size_t errstr_size);
 
+/**
+ * @brief sm_kafka_partition_count() until the cluster answers: while the
+ *   brokers are unreachable or the topic does not exist yet, logs a
+ *   warning naming the problem and retries with a growing pause (1 s to
+ *   10 s), giving up only when SIGINT/SIGTERM arrives (sm_signals).
+ * @returns the count, or -EINTR after a signal.
+ */
+int sm_kafka_wait_partition_count(rd_kafka_t *rk,
+                                  const char *topic,
+                                  char *errstr,
+                                  size_t errstr_size);
+
 /** What sm_kafka_group_offsets() learnt about one partition. */
 typedef struct sm_kafka_offsets {
         int64_t committed; /* the group's committed offset (next record it
