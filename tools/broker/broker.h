@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 
 /** What the cluster looks like; every field is already range-checked. */
 typedef struct sm_broker_conf_s {
@@ -56,6 +57,19 @@ void sm_broker_poll(sm_broker_t *broker, int timeout_ms);
 void sm_broker_destroy(sm_broker_t *broker);
 
 /** Identity of a file this process wrote, so it removes only its own. */
+/** @brief The mock cluster (owned by the broker). */
+rd_kafka_mock_cluster_t *sm_broker_mock_cluster(sm_broker_t *broker);
+
+/** @brief Makes PATH a FIFO of fault-injection commands
+ *  (broker_control.c).  @returns its descriptor, or a negative errno with
+ *  errstr. */
+int sm_broker_control_open(const char *path, char *errstr, size_t errstr_size);
+
+/** @brief Runs the complete command lines waiting in the FIFO; buf (of
+ *  size bytes, *used filled) keeps a partial line between calls. */
+void sm_broker_control_serve(
+        sm_broker_t *broker, int fd, char *buf, size_t size, size_t *used);
+
 typedef struct sm_broker_file_s {
         dev_t dev; /* st_dev of the file after the rename */
         ino_t ino; /* st_ino of the file after the rename */

@@ -337,3 +337,7 @@ void sm_broker_destroy(sm_broker_t *broker) {
                 rd_kafka_destroy(broker->rk);
         free(broker);
 }
+
+rd_kafka_mock_cluster_t *sm_broker_mock_cluster(sm_broker_t *broker) {
+        return broker->mcluster;
+}

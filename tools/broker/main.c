@@ -99,6 +99,7 @@ struct args {
         sm_broker_conf_t bconf;              /* cluster shape */
         const char *bootstrap_file;          /* --bootstrap-file, or NULL */
         const char *pid_file;                /* --pid-file, or NULL */
+        const char *control_fifo;            /* --control-fifo, or NULL */
         enum sm_log_level log_level;         /* --log-level */
         const char *props[BROKER_MAX_PROPS]; /* -X key=value */
         int props_cnt;                       /* entries used in props */
@@ -143,6 +144,10 @@ static void usage(FILE *fp) {
                 "                          once listening; removed on exit\n"
                 "  --pid-file FILE         write the process id to FILE; "
                 "removed on exit\n"
+                "  --control-fifo PATH     fault injection for tests: "
+                "commands 'down ID',\n"
+                "                          'up ID', 'errors APIKEY ERR...' "
+                "written to the FIFO PATH\n"
                 "  -X KEY=VALUE            librdkafka property of the "
                 "hosting handle\n"
                 "                          (e.g. debug=mock)\n"
@@ -194,6 +199,7 @@ enum {
         OPT_REPLICATION,
         OPT_BOOTSTRAP_FILE,
         OPT_PID_FILE,
+        OPT_CONTROL_FIFO,
         OPT_LOG_LEVEL,
 };
 
@@ -205,6 +211,7 @@ static const struct option long_options[] = {
         {"replication", required_argument, NULL, OPT_REPLICATION},
         {"bootstrap-file", required_argument, NULL, OPT_BOOTSTRAP_FILE},
         {"pid-file", required_argument, NULL, OPT_PID_FILE},
+        {"control-fifo", required_argument, NULL, OPT_CONTROL_FIFO},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -308,6 +315,14 @@ static int parse_args(int argc,
                                 return -EINVAL;
                         }
                         a.bootstrap_file = optarg;
+                        break;
+                case OPT_CONTROL_FIFO:
+                        if (!*optarg) {
+                                set_errstr(errstr, errstr_size,
+                                           "--control-fifo: empty path");
+                                return -EINVAL;
+                        }
+                        a.control_fifo = optarg;
                         break;
                 case OPT_PID_FILE:
                         if (!*optarg) {
@@ -497,6 +512,9 @@ static void remove_file(const char *path, const sm_broker_file_t *id) {
 
 int main(int argc, char **argv) {
         struct args args;
+        int control_fd = -1;     /* --control-fifo, or -1 */
+        char control_buf[512];   /* a partial command line */
+        size_t control_used = 0; /* bytes in control_buf */
         char errstr[512];
         char line[64];
         rd_kafka_conf_t *conf = NULL;
@@ -578,9 +596,19 @@ int main(int argc, char **argv) {
                args.bconf.results_partitions, args.bconf.aux_partitions,
                args.bconf.replication);
 
+        if (args.control_fifo &&
+            (control_fd = sm_broker_control_open(args.control_fifo, errstr,
+                                                 sizeof(errstr))) < 0) {
+                sm_log(SM_LOG_ERR, "main", "control FIFO: %s", errstr);
+                goto out;
+        }
+
         /* Run. */
-        while (!stop_signal)
+        while (!stop_signal) {
                 sm_broker_poll(broker, BROKER_POLL_MS);
+                sm_broker_control_serve(broker, control_fd, control_buf,
+                                        sizeof(control_buf), &control_used);
+        }
 
         sm_log(SM_LOG_NOTICE, "main", "stopping on %s",
                stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
@@ -595,6 +623,10 @@ out:
         if (conf)
                 rd_kafka_conf_destroy(conf);
         remove_file(args.pid_file, &pid_id);
+        if (control_fd >= 0) {
+                close(control_fd);
+                (void)unlink(args.control_fifo);
+        }
         free(text);
         if (ret == 0)
                 sm_log(SM_LOG_INFO, "main", "stopped");
