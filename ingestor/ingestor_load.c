@@ -261,12 +261,8 @@ struct zones {
 
 static uint32_t zones_store(struct zones *z, const char *id, size_t len) {
         uint32_t i = sm_strmap_intern(z->ids, id, len, NULL);
-        if (i >= z->cap) {
-                size_t old = z->cap;
-                sm_xgrow((void **)&z->zone, &z->cap, (size_t)i + 1,
-                         sizeof(*z->zone));
-                memset(z->zone + old, 0, (z->cap - old) * sizeof(*z->zone));
-        }
+        sm_xgrow_zero((void **)&z->zone, &z->cap, (size_t)i + 1,
+                      sizeof(*z->zone));
         return i;
 }
 
@@ -319,12 +315,8 @@ struct hours {
 
 static uint32_t hours_store(struct hours *h, const char *id, size_t len) {
         uint32_t i = sm_strmap_intern(h->ids, id, len, NULL);
-        if (i >= h->cap) {
-                size_t old = h->cap;
-                sm_xgrow((void **)&h->scheds, &h->cap, (size_t)i + 1,
-                         sizeof(*h->scheds));
-                memset(h->scheds + old, 0, (h->cap - old) * sizeof(*h->scheds));
-        }
+        sm_xgrow_zero((void **)&h->scheds, &h->cap, (size_t)i + 1,
+                      sizeof(*h->scheds));
         return i;
 }
 

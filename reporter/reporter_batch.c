@@ -119,13 +119,8 @@ static int shard_of(const char *id, size_t len) {
 
 static struct store *store_in(struct shard *sh, const char *id, size_t len) {
         uint32_t i = sm_strmap_intern(sh->ids, id, len, NULL);
-        if (i >= sh->stores_cap) {
-                size_t old = sh->stores_cap;
-                sm_xgrow((void **)&sh->stores, &sh->stores_cap, i + 1,
-                         sizeof(*sh->stores));
-                memset(sh->stores + old, 0,
-                       (sh->stores_cap - old) * sizeof(*sh->stores));
-        }
+        sm_xgrow_zero((void **)&sh->stores, &sh->stores_cap, i + 1,
+                      sizeof(*sh->stores));
         return &sh->stores[i];
 }
 

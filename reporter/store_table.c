@@ -85,13 +85,8 @@ void sm_store_table_destroy(sm_store_table_t *t) {
 
 static struct store *store_of(sm_store_table_t *t, const char *id, size_t len) {
         uint32_t i = sm_strmap_intern(t->ids, id, len, NULL);
-        if (i >= t->stores_cap) {
-                size_t old = t->stores_cap;
-                sm_xgrow((void **)&t->stores, &t->stores_cap, i + 1,
-                         sizeof(*t->stores));
-                memset(t->stores + old, 0,
-                       (t->stores_cap - old) * sizeof(*t->stores));
-        }
+        sm_xgrow_zero((void **)&t->stores, &t->stores_cap, i + 1,
+                      sizeof(*t->stores));
         return &t->stores[i];
 }
 

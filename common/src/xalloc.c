@@ -55,3 +55,14 @@ void sm_xgrow(void **ret_items, size_t *ret_cap, size_t need, size_t elem) {
         *ret_items = sm_xrealloc(*ret_items, cap * elem);
         *ret_cap   = cap;
 }
+
+void sm_xgrow_zero(void **ret_items,
+                   size_t *ret_cap,
+                   size_t need,
+                   size_t elem) {
+        size_t old = *ret_cap;
+        sm_xgrow(ret_items, ret_cap, need, elem);
+        if (*ret_cap > old)
+                memset((char *)*ret_items + old * elem, 0,
+                       (*ret_cap - old) * elem);
+}

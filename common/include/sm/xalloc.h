@@ -21,4 +21,7 @@ char *sm_xstrndup(const char *s, size_t n);
  *  holds at least need elements; doubles the capacity. */
 void sm_xgrow(void **ret_items, size_t *ret_cap, size_t need, size_t elem);
 
+/** @brief sm_xgrow() that also zeroes the elements it adds. */
+void sm_xgrow_zero(void **ret_items, size_t *ret_cap, size_t need, size_t elem);
+
 #endif
