@@ -50,16 +50,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_file() {
-  for _ in $(seq 300); do [ -s "$1" ] && return 0; sleep 0.1; done
-  echo "bench: $1 did not appear" >&2
-  return 1
-}
 
 "$bin/storemon-broker" --partitions 16 --bootstrap-file "$work/bootstrap" \
   >/dev/null 2>"$work/broker.log" &
 pids+=($!)
-wait_file "$work/bootstrap"
+bench_wait_file "$work/bootstrap"
 addr=$(cat "$work/bootstrap")
 "$bin/storemon-reporter" run --brokers "$addr" --state-dir "$work/state" \
   --log-level warn 2>"$work/reporter.log" &
@@ -70,7 +65,7 @@ pids+=($reporter)
 "$bin/storemon-gateway" --brokers "$addr" --port 0 --port-file "$work/port" \
   --db "$work/gateway.db" --threads 2 --log-level warn 2>"$work/gateway.log" &
 pids+=($!)
-wait_file "$work/port"
+bench_wait_file "$work/port"
 url=http://127.0.0.1:$(cat "$work/port")
 
 # Trigger-to-Complete, server and client side; the first (warm-up) report

@@ -64,3 +64,14 @@ bench_ms() { date +%s%3N; }
 bench_median_of() {
   printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
+
+# bench_wait_file FILE: until FILE exists and is not empty (30 s at most).
+bench_wait_file() {
+  local i
+  for ((i = 0; i < 300; i++)); do
+    [ -s "$1" ] && return 0
+    sleep 0.1
+  done
+  echo "bench: $1 did not appear" >&2
+  return 1
+}

@@ -26,17 +26,12 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-wait_file() {
-  for _ in $(seq 300); do [ -s "$1" ] && return 0; sleep 0.1; done
-  echo "soak: $1 did not appear" >&2
-  return 1
-}
 
 "$bin/storemon-gen" --stores "$STORES" --days 8 --seed 9 --out-dir "$work/data" --quiet
 "$bin/storemon-broker" --partitions 8 --bootstrap-file "$work/bootstrap" \
   >/dev/null 2>"$work/broker.log" &
 pids+=($!)
-wait_file "$work/bootstrap"
+bench_wait_file "$work/bootstrap"
 addr=$(cat "$work/bootstrap")
 "$bin/storemon-reporter" run --brokers "$addr" --state-dir "$work/state" \
   --log-level warn 2>"$work/reporter.log" &
@@ -49,7 +44,7 @@ pids+=($reporter)
   --db "$work/gateway.db" --threads 2 --log-level warn 2>"$work/gateway.log" &
 gw=$!
 pids+=($gw)
-wait_file "$work/port"
+bench_wait_file "$work/port"
 url=http://127.0.0.1:$(cat "$work/port")
 
 # trigger: the report id; status ID: its status
