@@ -31,6 +31,11 @@ static const sm_conf_def_t gw_defs[] = {
          "most concurrent HTTP connections"},
         {"connection-timeout", SM_CONF_DURATION, "30s", SM_USEC_PER_SEC,
          SM_USEC_PER_HOUR, 0, 0, "idle HTTP connections are closed after"},
+        {"request-timeout", SM_CONF_DURATION, "30s", SM_USEC_PER_SEC,
+         SM_USEC_PER_HOUR, 0, 0,
+         "a request (headers and body) must arrive whole within this of "
+         "the connection opening or of the previous response; else 408 "
+         "and the connection is closed"},
         {"max-body", SM_CONF_INT, "65536", 1, 16 * MIB, 0, 0,
          "largest request body in bytes (413 above)"},
         {"report-timeout", SM_CONF_DURATION, "120s", SM_USEC_PER_SEC,
@@ -86,11 +91,12 @@ int sm_gw_conf_parse(int argc,
         s->connection_timeout_s =
                 (int)(sm_conf_int(gc->conf, "connection-timeout") /
                       SM_USEC_PER_SEC);
-        s->max_body          = sm_conf_int(gc->conf, "max-body");
-        s->report_timeout_us = sm_conf_int(gc->conf, "report-timeout");
-        s->trigger_wait_us   = sm_conf_int(gc->conf, "trigger-wait");
-        s->cache_bytes       = sm_conf_int(gc->conf, "cache-bytes");
-        s->props             = sm_conf_kafka_props(gc->conf, &s->nprops);
+        s->request_timeout_us = sm_conf_int(gc->conf, "request-timeout");
+        s->max_body           = sm_conf_int(gc->conf, "max-body");
+        s->report_timeout_us  = sm_conf_int(gc->conf, "report-timeout");
+        s->trigger_wait_us    = sm_conf_int(gc->conf, "trigger-wait");
+        s->cache_bytes        = sm_conf_int(gc->conf, "cache-bytes");
+        s->props              = sm_conf_kafka_props(gc->conf, &s->nprops);
         if (sm_log_level_parse(sm_conf_str(gc->conf, "log-level"),
                                &s->log_level) < 0) {
                 fprintf(stderr,

@@ -27,6 +27,7 @@ typedef struct sm_gw_settings {
         int threads;                  /* HTTP worker threads */
         int connection_limit;         /* concurrent connections */
         int connection_timeout_s;     /* idle connection timeout, s */
+        int64_t request_timeout_us;   /* a request must arrive in this */
         int64_t max_body;             /* largest request body, bytes */
         int64_t report_timeout_us;    /* Running -> Failed after this */
         int64_t trigger_wait_us;      /* longest wait for progress */

@@ -13,6 +13,7 @@
  * any lookup, so /reports/ID.csv cannot name anything but a report.
  */
 #include "gateway_http.h"
+#include "gateway_deadline.h"
 #include "gateway_body.h"
 #include "gateway_db.h"
 #include "sm/log.h"
@@ -53,15 +54,16 @@ static const struct {
         sm_gw_route_t route; /* metrics label */
         const char *allow;   /* methods, for Allow */
         int body;            /* reads a body */
+        int reports;         /* needs the reports (503 while starting) */
 } kinds[] = {
-        [K_TRIGGER]       = {SM_GW_ROUTE_TRIGGER, "GET, POST", 1},
-        [K_GET_REPORT]    = {SM_GW_ROUTE_GET_REPORT, "GET, HEAD, POST", 1},
-        [K_GET_REPORT_ID] = {SM_GW_ROUTE_GET_REPORT, "GET, HEAD", 0},
-        [K_CSV]           = {SM_GW_ROUTE_REPORT_CSV, "GET, HEAD", 0},
-        [K_HEALTHZ]       = {SM_GW_ROUTE_HEALTHZ, "GET, HEAD", 0},
-        [K_READYZ]        = {SM_GW_ROUTE_READYZ, "GET, HEAD", 0},
-        [K_METRICS]       = {SM_GW_ROUTE_METRICS, "GET, HEAD", 0},
-        [K_NOT_FOUND]     = {SM_GW_ROUTE_OTHER, "", 0},
+        [K_TRIGGER]       = {SM_GW_ROUTE_TRIGGER, "GET, POST", 1, 1},
+        [K_GET_REPORT]    = {SM_GW_ROUTE_GET_REPORT, "GET, HEAD, POST", 1, 1},
+        [K_GET_REPORT_ID] = {SM_GW_ROUTE_GET_REPORT, "GET, HEAD", 0, 1},
+        [K_CSV]           = {SM_GW_ROUTE_REPORT_CSV, "GET, HEAD", 0, 1},
+        [K_HEALTHZ]       = {SM_GW_ROUTE_HEALTHZ, "GET, HEAD", 0, 0},
+        [K_READYZ]        = {SM_GW_ROUTE_READYZ, "GET, HEAD", 0, 0},
+        [K_METRICS]       = {SM_GW_ROUTE_METRICS, "GET, HEAD", 0, 0},
+        [K_NOT_FOUND]     = {SM_GW_ROUTE_OTHER, "", 0, 0},
 };
 
 /* One request's state (*req_cls). */
@@ -76,15 +78,17 @@ struct req {
 };
 
 struct sm_gw_http_s {
-        sm_gw_http_deps_t d;     /* what it works with */
-        int listen_fd;           /* the listening socket */
-        int port;                /* its port */
-        int ipv6;                /* it is an IPv6 socket */
-        struct MHD_Daemon *mhd;  /* the daemon, once started */
-        int quiesced;            /* MHD gave the socket back */
-        char public_url[512];    /* base of report URLs */
-        pthread_mutex_t db_lock; /* guards db */
-        sm_gw_db_t *db;          /* read connection, opened on need */
+        sm_gw_http_deps_t d;        /* what it works with */
+        int listen_fd;              /* the listening socket */
+        int port;                   /* its port */
+        int ipv6;                   /* it is an IPv6 socket */
+        struct MHD_Daemon *mhd;     /* the daemon, once started */
+        sm_gw_deadline_t *deadline; /* cuts requests arriving too slowly */
+        atomic_int serving;         /* reports and triggers are answered */
+        int quiesced;               /* MHD gave the socket back */
+        char public_url[512];       /* base of report URLs */
+        pthread_mutex_t db_lock;    /* guards db */
+        sm_gw_db_t *db;             /* read connection, opened on need */
 };
 
 static int64_t mono_us(void) {
@@ -157,6 +161,7 @@ static enum MHD_Result send_resp(sm_gw_http_t *H,
 
         if (!resp)
                 return MHD_NO;
+        (void)sm_gw_deadline_disarm(conn);
         r = MHD_queue_response(conn, code, resp);
         MHD_destroy_response(resp);
         sm_gw_metrics_request(H->d.metrics, kinds[rq->kind].route, (int)code,
@@ -766,6 +771,21 @@ static size_t unescape_no_nul(void *cls, struct MHD_Connection *conn, char *s) {
         return (size_t)(w - s);
 }
 
+/* 503 for a route that needs the reports while the gateway still waits
+ * for the Kafka cluster (the port is open from the start, so health
+ * checks and /metrics answer meanwhile). */
+static enum MHD_Result
+send_starting(sm_gw_http_t *H, struct MHD_Connection *conn, struct req *rq) {
+        struct MHD_Response *resp =
+                error_resp(MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
+                           "the gateway is starting: it is waiting for the "
+                           "Kafka cluster (see /readyz)");
+        if (resp)
+                (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
+                                              "5");
+        return send_resp(H, conn, rq, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
+}
+
 /* A 413 written straight to the connection's socket (nothing else is
  * being sent on it: MHD is reading the body), then the write side shut
  * down; MHD closes the connection when the callback returns MHD_NO. */
@@ -833,6 +853,8 @@ static enum MHD_Result on_request(void *cls,
                         return send_resp(H, conn, rq,
                                          MHD_HTTP_METHOD_NOT_ALLOWED, resp);
                 }
+                if (kinds[rq->kind].reports && !atomic_load(&H->serving))
+                        return send_starting(H, conn, rq);
                 cl = MHD_lookup_connection_value(
                         conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
                 if (kinds[rq->kind].body && cl &&
@@ -868,6 +890,9 @@ static enum MHD_Result on_request(void *cls,
                 *upload_data_size = 0;
                 return MHD_YES;
         }
+        /* The request is whole: no deadline while it is answered. */
+        if (sm_gw_deadline_disarm(conn) < 0)
+                return MHD_NO;
         if (rq->job)
                 return trigger_done(H, conn, rq);
         if (rq->unavailable)
@@ -900,10 +925,10 @@ static void on_completed(void *cls,
                          struct MHD_Connection *conn,
                          void **req_cls,
                          enum MHD_RequestTerminationCode toe) {
-        struct req *rq = *req_cls;
+        sm_gw_http_t *H = cls;
+        struct req *rq  = *req_cls;
 
-        (void)cls;
-        (void)conn;
+        sm_gw_deadline_rearm(H->deadline, conn);
         if (!rq)
                 return;
         if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
@@ -938,6 +963,9 @@ sm_gw_http_t *sm_gw_http_new(const sm_gw_http_deps_t *deps,
 
         H->d         = *deps;
         H->listen_fd = -1;
+        H->deadline =
+                sm_gw_deadline_new(deps->s->request_timeout_us, deps->metrics);
+        atomic_init(&H->serving, 0);
         pthread_mutex_init(&H->db_lock, NULL);
         memset(&ss, 0, sizeof(ss));
         if (!*deps->s->bind ||
@@ -1003,8 +1031,9 @@ void sm_gw_http_set_public_url(sm_gw_http_t *h, const char *url) {
                 h->public_url[--n] = '\0';
 }
 
-void sm_gw_http_set_trigger(sm_gw_http_t *h, sm_gw_trigger_t *trigger) {
+void sm_gw_http_serve(sm_gw_http_t *h, sm_gw_trigger_t *trigger) {
         h->d.trigger = trigger;
+        atomic_store(&h->serving, 1);
 }
 
 int sm_gw_http_start(sm_gw_http_t *h, char *errstr, size_t errstr_size) {
@@ -1022,11 +1051,17 @@ int sm_gw_http_start(sm_gw_http_t *h, char *errstr, size_t errstr_size) {
                 MHD_OPTION_CONNECTION_TIMEOUT,
                 (unsigned)h->d.s->connection_timeout_s,
                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                MHD_OPTION_UNESCAPE_CALLBACK, unescape_no_nul, NULL,
-                MHD_OPTION_END);
+                MHD_OPTION_NOTIFY_CONNECTION, sm_gw_deadline_notify,
+                h->deadline, MHD_OPTION_UNESCAPE_CALLBACK, unescape_no_nul,
+                NULL, MHD_OPTION_END);
         if (!h->mhd) {
                 snprintf(errstr, errstr_size,
                          "the HTTP server did not start (port %d)", h->port);
+                return -EIO;
+        }
+        if (sm_gw_deadline_start(h->deadline) < 0) {
+                snprintf(errstr, errstr_size,
+                         "cannot start the request deadline thread");
                 return -EIO;
         }
         return 0;
@@ -1045,8 +1080,10 @@ void sm_gw_http_destroy(sm_gw_http_t *h) {
         if (h->mhd) {
                 /* Take the socket back first: it is closed below, once. */
                 sm_gw_http_quiesce(h);
+                sm_gw_deadline_stop(h->deadline);
                 MHD_stop_daemon(h->mhd);
         }
+        sm_gw_deadline_destroy(h->deadline);
         if (h->listen_fd >= 0)
                 close(h->listen_fd);
         sm_gw_db_close(h->db);

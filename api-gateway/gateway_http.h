@@ -17,6 +17,14 @@
  * by Content-Length before the body is read, or while reading a chunked
  * one), unsupported body type 415, bad JSON or parameter 400.
  *
+ * A request must arrive whole (headers and body) within --request-timeout
+ * of the connection opening or of its previous response, else 408 and
+ * the connection is closed (gateway_deadline.h: MHD's own idle timeout
+ * restarts with every byte, which a slowloris exploits).  The port is
+ * open from the start: until the gateway is wired to the cluster
+ * (sm_gw_http_serve()), get_report, the CSVs and trigger_report answer
+ * 503 with Retry-After, while /healthz, /readyz and /metrics answer.
+ *
  * Threads: MHD's internal thread pool (epoll, one event loop per thread,
  * connections spread over them), so requests never wait on each other's
  * locks except the cache's shared rwlock.  Per-request state lives in
@@ -47,7 +55,7 @@ typedef struct sm_gw_http_deps {
         sm_gw_cache_t *cache;      /* statuses and bodies */
         sm_gw_metrics_t *metrics;  /* counters */
         sm_gw_trigger_t *trigger;  /* takes trigger jobs (may be set
-                                    * later, sm_gw_http_set_trigger()) */
+                                    * later, sm_gw_http_serve()) */
         /* Readiness: 1 when ready, else 0 with the checks' state. */
         int (*ready)(void *opaque, int *kafka, int *db, int *schemas);
         void *opaque; /* for ready */
@@ -68,8 +76,11 @@ int sm_gw_http_port(const sm_gw_http_t *h);
  *  string is copied. */
 void sm_gw_http_set_public_url(sm_gw_http_t *h, const char *url);
 
-/** @brief Sets the trigger thread (before sm_gw_http_start()). */
-void sm_gw_http_set_trigger(sm_gw_http_t *h, sm_gw_trigger_t *trigger);
+/** @brief Starts answering the routes that need the reports (get_report,
+ *  the CSVs, trigger_report, which goes to trigger): until then they are
+ *  503 with Retry-After (the gateway is waiting for the cluster).  May be
+ *  called while serving. */
+void sm_gw_http_serve(sm_gw_http_t *h, sm_gw_trigger_t *trigger);
 
 /** @brief Starts serving.  @returns 0, or -EIO with errstr filled. */
 int sm_gw_http_start(sm_gw_http_t *h, char *errstr, size_t errstr_size);

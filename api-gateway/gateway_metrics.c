@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const int codes[] = {200, 202, 400, 404, 405, 413, 415, 500, 503};
+static const int codes[] = {200, 202, 400, 404, 405, 408, 413, 415, 500, 503};
 #define NCODES ((int)(sizeof(codes) / sizeof(codes[0])) + 1) /* + other */
 
 /* Request durations, seconds. */

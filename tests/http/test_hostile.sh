@@ -9,8 +9,9 @@
 #    length): 413 (400 for the unframed one), answered before the body is
 #    read (hostile.py counts what the client got into the socket);
 #  - slow clients (hostile.py): headers one byte every 3 s are closed by
-#    --connection-timeout 2s; headers and a body one byte a second while
-#    other clients are answered;
+#    --connection-timeout 2s; headers and a body one byte a second (which
+#    restart MHD's idle timer with every byte) get a 408 and are closed by
+#    --request-timeout 4s, while other clients are answered;
 #  - path traversal and odd ids (.., %2e%2e%2f, %00, 5000-byte ids):
 #    400/404, never a file's content; non-UTF-8 bytes in the path, query
 #    and JSON body: 400 (404 for an unknown route), every error body valid
@@ -27,7 +28,8 @@ gen_data "$TMP/data" --stores 60 --days 8 --seed 5
 start_broker --partitions 4
 check "load the data set" load_data "$TMP/data"
 start_reporter r1 --state-dir "$TMP/state"
-start_gateway g --connection-timeout 2s --connection-limit 100 --threads 2 || exit 1
+start_gateway g --connection-timeout 2s --request-timeout 4s \
+  --connection-limit 100 --threads 2 || exit 1
 U=$URL_g
 P=$PORT_g
 G=$PID_g
@@ -83,9 +85,9 @@ check "still serving after the huge bodies" alive
 out=$(timeout 30 "$PY" "$H" "$P" slowloris 3 20)
 check "headers one byte every 3 s: closed by the 2 s timeout ($out)" \
   grep -q '^closed [0-9]' <<<"$out"
-timeout 30 "$PY" "$H" "$P" slowloris 1 8 >"$TMP/loris.out" &
+timeout 30 "$PY" "$H" "$P" slowloris 1 12 >"$TMP/loris.out" &
 lpid=$!
-timeout 30 "$PY" "$H" "$P" slowbody 1 8 >"$TMP/slowbody.out" &
+timeout 30 "$PY" "$H" "$P" slowbody 1 12 >"$TMP/slowbody.out" &
 bpid=$!
 sleep 1
 served=0
@@ -97,7 +99,17 @@ done
 check "other clients answered during a slowloris and a slow body ($served of 10)" \
   test "$served" -eq 10
 wait "$lpid" "$bpid"
-echo "# headers at 1 byte/s: $(cat "$TMP/loris.out"); body at 1 byte/s: $(cat "$TMP/slowbody.out")"
+# cut_in_time FILE: hostile.py saw a 408 (or a close) 3.5 to 6.5 s in.
+cut_in_time() {
+  awk '($1 == "answered" && $2 == 408 && $3 >= 3.5 && $3 <= 6.5) ||
+       ($1 == "closed" && $2 >= 3.5 && $2 <= 6.5) { ok = 1 } END { exit !ok }' "$1"
+}
+check "headers at 1 byte/s: 408 at the 4 s request deadline ($(cat "$TMP/loris.out"))" \
+  cut_in_time "$TMP/loris.out"
+check "a body at 1 byte/s: 408 at the 4 s request deadline ($(cat "$TMP/slowbody.out"))" \
+  cut_in_time "$TMP/slowbody.out"
+check "the cut connections are counted as 408 in /metrics" \
+  grep -q 'code="408"} [1-9]' <(curl -s --max-time 5 "$U/metrics")
 
 # ---- path traversal, odd ids, non-UTF-8
 for p in '/reports/../../etc/passwd' '/reports/%2e%2e%2fetc%2fpasswd.csv' \
