@@ -36,12 +36,14 @@ struct sm_gw_s {
         sm_gw_trigger_t *trigger;   /* the trigger thread */
         sm_gw_http_t *http;         /* the HTTP server */
         int port_file_written;      /* remove it at exit */
+        atomic_int wired;           /* results and trigger are running */
 };
 
 static int ready(void *opaque, int *kafka, int *db, int *schemas) {
         sm_gw_t *gw = opaque;
-        *kafka      = sm_gw_results_kafka_ok(gw->results);
-        *db         = sm_gw_results_db_ok(gw->results);
+        int wired   = atomic_load(&gw->wired);
+        *kafka      = wired && sm_gw_results_kafka_ok(gw->results);
+        *db         = wired && sm_gw_results_db_ok(gw->results);
         *schemas    = gw->schemas_ok;
         return *kafka && *db && *schemas;
 }
@@ -112,23 +114,12 @@ sm_gw_t *sm_gw_init(const sm_gw_settings_t *s) {
         }
         sm_codec_destroy(codec);
         gw->schemas_ok = 1;
-        if ((n = partitions(s, errstr, sizeof(errstr))) < 0) {
-                if (n == -EINTR)
-                        sm_log(SM_LOG_NOTICE, "main",
-                               "stopped on a signal while waiting for the "
-                               "Kafka cluster");
-                else
-                        sm_log(SM_LOG_ERR, "main", "%s", errstr);
-                goto fail;
-        }
-        gw->nparts = n;
-        if (!(db = sm_gw_db_open(s->db, 1, 0, errstr, sizeof(errstr)))) {
-                sm_log(SM_LOG_ERR, "main", "database: %s", errstr);
-                goto fail;
-        }
-        gw->cache    = sm_gw_cache_new(s->cache_bytes);
-        gw->metrics  = sm_gw_metrics_new();
-        gw->progress = sm_gw_progress_new(n);
+        atomic_init(&gw->wired, 0);
+        gw->cache   = sm_gw_cache_new(s->cache_bytes);
+        gw->metrics = sm_gw_metrics_new();
+        /* The port first: health checks and /metrics answer while the
+         * cluster is awaited; the report routes answer 503 until
+         * sm_gw_http_serve(). */
         {
                 sm_gw_http_deps_t hd = {
                         .s       = s,
@@ -139,7 +130,6 @@ sm_gw_t *sm_gw_init(const sm_gw_settings_t *s) {
                         .opaque  = gw,
                 };
                 if (!(gw->http = sm_gw_http_new(&hd, errstr, sizeof(errstr)))) {
-                        sm_gw_db_close(db);
                         sm_log(SM_LOG_ERR, "main", "%s", errstr);
                         goto fail;
                 }
@@ -154,6 +144,28 @@ sm_gw_t *sm_gw_init(const sm_gw_settings_t *s) {
              len > 0 && gw->public_url[len - 1] == '/'; len--)
                 gw->public_url[len - 1] = '\0';
         sm_gw_http_set_public_url(gw->http, gw->public_url);
+        if (sm_gw_http_start(gw->http, errstr, sizeof(errstr)) < 0) {
+                sm_log(SM_LOG_ERR, "main", "%s", errstr);
+                goto fail;
+        }
+        sm_log(SM_LOG_INFO, "main",
+               "port %d open; waiting for the Kafka cluster at %s",
+               sm_gw_http_port(gw->http), s->brokers);
+        if ((n = partitions(s, errstr, sizeof(errstr))) < 0) {
+                if (n == -EINTR)
+                        sm_log(SM_LOG_NOTICE, "main",
+                               "stopped on a signal while waiting for the "
+                               "Kafka cluster");
+                else
+                        sm_log(SM_LOG_ERR, "main", "%s", errstr);
+                goto fail;
+        }
+        gw->nparts = n;
+        if (!(db = sm_gw_db_open(s->db, 1, 0, errstr, sizeof(errstr)))) {
+                sm_log(SM_LOG_ERR, "main", "database: %s", errstr);
+                goto fail;
+        }
+        gw->progress = sm_gw_progress_new(n);
         {
                 sm_gw_results_deps_t rd = {
                         .s          = s,
@@ -184,16 +196,13 @@ sm_gw_t *sm_gw_init(const sm_gw_settings_t *s) {
                         goto fail;
                 }
         }
-        sm_gw_http_set_trigger(gw->http, gw->trigger);
         if (sm_gw_results_start(gw->results) < 0 ||
             sm_gw_trigger_start(gw->trigger) < 0) {
                 sm_log(SM_LOG_ERR, "main", "cannot start the threads");
                 goto fail;
         }
-        if (sm_gw_http_start(gw->http, errstr, sizeof(errstr)) < 0) {
-                sm_log(SM_LOG_ERR, "main", "%s", errstr);
-                goto fail;
-        }
+        atomic_store(&gw->wired, 1);
+        sm_gw_http_serve(gw->http, gw->trigger);
         if (*s->port_file) {
                 int r = write_port_file(s->port_file,
                                         sm_gw_http_port(gw->http));
