@@ -107,10 +107,16 @@ static uint32_t lower_bound(const struct store *s, sm_usec_t key) {
 }
 
 /* Reduces runs below the cut to their ends and drops polls before the
- * retention horizon (keeping the last one before it). */
+ * retention horizon (keeping the last one before it).
+ *
+ * Below the previous cut the polls are compacted already, and a second
+ * pass over them would keep exactly what it finds (runs keep their
+ * ends), except in the run that reaches across the previous cut: the
+ * scan starts at that run's first poll, so each call costs the polls
+ * since the previous cut, not the whole retained history. */
 static void compact(sm_store_table_t *t, struct store *s) {
         sm_usec_t cut, horizon;
-        uint32_t out = 0, last_below, first_keep = 0;
+        uint32_t out, last_below, first_keep, start;
         uint8_t prev_active = 0;
 
         if (t->watermark == INT64_MIN)
@@ -118,6 +124,14 @@ static void compact(sm_store_table_t *t, struct store *s) {
         cut = t->watermark - t->grace;
         if (cut < s->compacted_upto + COMPACT_STEP)
                 return;
+        /* The first poll of the run holding the last poll below the
+         * previous cut. */
+        start = lower_bound(s, s->compacted_upto);
+        if (start > 0) {
+                uint8_t a = s->polls[--start].active;
+                while (start > 0 && s->polls[start - 1].active == a)
+                        start--;
+        }
         s->compacted_upto = cut;
         last_below        = lower_bound(s, cut); /* first at/after cut */
         horizon           = t->watermark - t->retain - SM_USEC_PER_WEEK;
@@ -125,7 +139,15 @@ static void compact(sm_store_table_t *t, struct store *s) {
                 uint32_t h = lower_bound(s, horizon);
                 first_keep = h > 0 ? h - 1 : 0;
         }
-        for (uint32_t i = first_keep; i < s->npolls; i++) {
+        if (start < first_keep)
+                start = first_keep;
+        if (start > first_keep)
+                prev_active = s->polls[start - 1].active;
+        out = start - first_keep;
+        if (first_keep > 0)
+                memmove(s->polls, &s->polls[first_keep],
+                        out * sizeof(*s->polls));
+        for (uint32_t i = start; i < s->npolls; i++) {
                 /* polls[i + 1] is not yet overwritten (out <= i), but
                  * polls[i - 1] may be: remember its status. */
                 const sm_poll_t p = s->polls[i];
