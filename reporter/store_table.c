@@ -90,11 +90,18 @@ static struct store *store_of(sm_store_table_t *t, const char *id, size_t len) {
         return &t->stores[i];
 }
 
-/* Index of the first poll with ts >= key. */
+#define TAIL_SCAN 8 /* polls looked at from the end before bisecting */
+
+/* Index of the first poll with ts >= key.  The keys asked for are nearly
+ * always among the last polls (a new poll, the grace cut), so the last
+ * TAIL_SCAN are looked at first; a bisection of the rest otherwise. */
 static uint32_t lower_bound(const struct store *s, sm_usec_t key) {
         uint32_t lo = 0, hi = s->npolls;
-        /* Most polls arrive in order: check the end first. */
-        if (hi == 0 || s->polls[hi - 1].ts < key)
+        uint32_t stop = hi > TAIL_SCAN ? hi - TAIL_SCAN : 0;
+
+        while (hi > stop && s->polls[hi - 1].ts >= key)
+                hi--;
+        if (hi > stop || hi == 0)
                 return hi;
         while (lo < hi) {
                 uint32_t mid = lo + (hi - lo) / 2;
@@ -136,7 +143,11 @@ static void compact(sm_store_table_t *t, struct store *s) {
         last_below        = lower_bound(s, cut); /* first at/after cut */
         horizon           = t->watermark - t->retain - SM_USEC_PER_WEEK;
         {
-                uint32_t h = lower_bound(s, horizon);
+                /* Earlier calls dropped what was before their horizon:
+                 * few polls, if any, are before this one. */
+                uint32_t h = 0;
+                while (h < s->npolls && s->polls[h].ts < horizon)
+                        h++;
                 first_keep = h > 0 ? h - 1 : 0;
         }
         if (start < first_keep)

@@ -1119,42 +1119,76 @@ avro_fail:
         return avro_failed(name, "encode", -EINVAL, errstr, errstr_size);
 }
 
+/* A zig-zag varint of at most 10 bytes (the 10th at most 1), as
+ * chk_varint() accepts; -1 when it is not one. */
+static int poll_varint(const uint8_t **p, const uint8_t *end, int64_t *ret) {
+        uint64_t v = 0;
+
+        for (int i = 0; i < 10 && *p < end; i++) {
+                uint8_t b = *(*p)++;
+                if (i == 9 && b > 1)
+                        return -1;
+                v |= (uint64_t)(b & 0x7f) << (7 * i);
+                if (!(b & 0x80)) {
+                        *ret = (int64_t)((v >> 1) ^ (0 - (v & 1)));
+                        return 0;
+                }
+        }
+        return -1;
+}
+
 /* StorePoll is the one record read per poll applied, so it is read
- * straight from the checked body (string, long, enum index: three
- * varints and the id's bytes) rather than through avro-c's value API;
- * dec_check() has validated every byte first, as for the other records. */
+ * straight from its bytes (a string, a long, an enum index) rather than
+ * through avro-c's value API, with the checks the generic body checker
+ * makes (framing, fingerprint, varints, length, UTF-8 without NUL, the
+ * enum's range, no trailing bytes).  A frame failing any of them goes
+ * through dec_check() for the error message. */
 int sm_codec_decode_poll(sm_codec_t *codec,
                          const void *buf,
                          size_t len,
                          sm_poll_msg_t *ret_msg,
                          char *errstr,
                          size_t errstr_size) {
-        const uint8_t *p;
-        int64_t id_len, sym;
+        const uint8_t *p = buf, *end = p + len, *id;
+        int64_t id_len, ts, sym;
+        uint64_t fp;
         sm_poll_msg_t m;
-        chk_t c;
-        int rc = dec_check(codec, SM_RECORD_STORE_POLL, buf, len, errstr,
-                           errstr_size);
 
-        if (rc < 0)
-                return rc;
-        memset(&c, 0, sizeof(c));
-        c.p   = (const uint8_t *)buf + SM_WIRE_HEADER_SIZE;
-        c.end = (const uint8_t *)buf + len;
-        (void)chk_varint(&c, &id_len);
-        p = c.p;
-        c.p += id_len;
-        (void)chk_varint(&c, &m.ts);
-        (void)chk_varint(&c, &sym);
+        if (!buf || len < SM_WIRE_HEADER_SIZE ||
+            sm_wire_header_read(buf, len, &fp, NULL, 0) < 0 ||
+            fp != codec->rec[SM_RECORD_STORE_POLL].fp)
+                goto slow;
+        p += SM_WIRE_HEADER_SIZE;
+        if (poll_varint(&p, end, &id_len) < 0 || id_len < 0 || id_len > end - p)
+                goto slow;
+        id = p;
+        p += id_len;
+        if (!sm_wire_text_valid((const char *)id, (size_t)id_len) ||
+            poll_varint(&p, end, &ts) < 0 || poll_varint(&p, end, &sym) < 0 ||
+            sym < 0 ||
+            sym >= codec->rec[SM_RECORD_STORE_POLL]
+                            .chk->sub[F_POLL_STATUS]
+                            ->n ||
+            p != end)
+                goto slow;
         sm_xgrow((void **)&codec->poll_id, &codec->poll_id_cap,
                  (size_t)id_len + 1, 1);
-        memcpy(codec->poll_id, p, (size_t)id_len);
+        memcpy(codec->poll_id, id, (size_t)id_len);
         codec->poll_id[id_len] = '\0';
         m.store_id             = codec->poll_id;
         m.store_id_len         = (size_t)id_len;
+        m.ts                   = ts;
         m.active               = sym == codec->sym_active;
         *ret_msg               = m;
         return 0;
+slow : {
+        int rc = dec_check(codec, SM_RECORD_STORE_POLL, buf, len, errstr,
+                           errstr_size);
+        /* Every frame refused above is refused by the checker too. */
+        return rc < 0 ? rc
+                      : fail(errstr, errstr_size, -EBADMSG,
+                             "StorePoll: malformed body");
+}
 }
 
 
