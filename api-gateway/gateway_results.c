@@ -101,9 +101,14 @@ report_url(const sm_gw_results_t *R, const char *id, char *out, size_t size) {
         snprintf(out, size, "%s/reports/%s.csv", R->d.public_url, id);
 }
 
+/* A write failed (the open transaction, if any, is rolled back by
+ * finish_batch()): the thread stops and the service after it, so that a
+ * restart resumes from what was last committed. */
 static void set_failed(sm_gw_results_t *R, const char *what) {
-        sm_log(SM_LOG_ERR, "results", "%s: %s: stopping", what,
-               sm_gw_db_errmsg(R->db));
+        sm_log(SM_LOG_ERR, "results",
+               "database %s: %s: %s: stopping (a restart resumes from the "
+               "last commit)",
+               R->d.s->db, what, sm_gw_db_errmsg(R->db));
         atomic_store(&R->db_ok, 0);
         atomic_store(&R->failed, 1);
 }
@@ -112,7 +117,7 @@ static int ensure_tx(sm_gw_results_t *R) {
         if (R->in_tx)
                 return 0;
         if (sm_gw_db_begin(R->db) < 0) {
-                set_failed(R, "database: begin");
+                set_failed(R, "begin");
                 return -EIO;
         }
         R->in_tx = 1;
@@ -216,11 +221,11 @@ static void store_delivered(sm_gw_results_t *R) {
         for (guint i = 0; i < R->delivered->len; i++)
                 if (sm_gw_db_report_announced(
                             R->db, g_ptr_array_index(R->delivered, i)) < 0) {
-                        set_failed(R, "database: announced");
+                        set_failed(R, "announced");
                         return;
                 }
         if (sm_gw_db_commit(R->db) < 0) {
-                set_failed(R, "database: commit");
+                set_failed(R, "commit");
                 return;
         }
         R->in_tx = 0;
@@ -238,7 +243,7 @@ fail_running(sm_gw_results_t *R, struct running *r, const char *reason) {
         r->rep.partitions_done = sm_report_asm_done(r->a);
         snprintf(r->rep.reason, sizeof(r->rep.reason), "%s", reason);
         if (sm_gw_db_report_fail(R->db, &r->rep) < 0) {
-                set_failed(R, "database: fail a report");
+                set_failed(R, "fail a report");
                 return;
         }
         r->outcome = SM_GW_FAILED;
@@ -273,7 +278,7 @@ static void complete_running(sm_gw_results_t *R, struct running *r) {
                 return;
         if (sm_gw_db_report_complete(R->db, &r->rep, r->csv->data,
                                      r->csv->len) < 0) {
-                set_failed(R, "database: complete a report");
+                set_failed(R, "complete a report");
                 return;
         }
         r->outcome = SM_GW_COMPLETE;
@@ -355,7 +360,7 @@ static void handle_part(sm_gw_results_t *R, const rd_kafka_message_t *rkm) {
         if (ensure_tx(R) < 0)
                 return;
         if (sm_gw_db_part_add(R->db, &part) < 0) {
-                set_failed(R, "database: store a part");
+                set_failed(R, "store a part");
                 return;
         }
         sm_gw_metrics_add(R->d.metrics, SM_GW_C_PARTS_NEW, 1);
@@ -447,7 +452,7 @@ static void finish_batch(sm_gw_results_t *R) {
                         complete_running(R, r);
                 else if (sm_gw_db_report_done(R->db, r->rep.id,
                                               sm_report_asm_done(r->a)) < 0)
-                        set_failed(R, "database: progress of a report");
+                        set_failed(R, "progress of a report");
         }
         if (R->any_dirty && !atomic_load(&R->failed) &&
             (R->in_tx || now - R->offsets_at >= OFFSETS_MS)) {
@@ -458,7 +463,7 @@ static void finish_batch(sm_gw_results_t *R) {
                                 if (sm_gw_db_offset_set(R->db,
                                                         SM_TOPIC_REPORT_RESULTS,
                                                         p, R->next[p]) < 0) {
-                                        set_failed(R, "database: offsets");
+                                        set_failed(R, "offsets");
                                         break;
                                 }
                                 R->dirty[p] = 0;
@@ -474,7 +479,7 @@ static void finish_batch(sm_gw_results_t *R) {
         }
         if (R->in_tx) {
                 if (sm_gw_db_commit(R->db) < 0) {
-                        set_failed(R, "database: commit");
+                        set_failed(R, "commit");
                         sm_gw_db_rollback(R->db);
                         R->in_tx = 0;
                         return;
@@ -517,13 +522,13 @@ static void finish_batch(sm_gw_results_t *R) {
                 if (r->outcome == SM_GW_COMPLETE &&
                     (ensure_tx(R) < 0 ||
                      sm_gw_db_report_drop_parts(R->db, r->rep.id) < 0)) {
-                        set_failed(R, "database: drop the parts of a report");
+                        set_failed(R, "drop the parts of a report");
                         break;
                 }
         }
         if (R->in_tx && !atomic_load(&R->failed)) {
                 if (sm_gw_db_commit(R->db) < 0)
-                        set_failed(R, "database: commit");
+                        set_failed(R, "commit");
                 else
                         R->in_tx = 0;
         }
@@ -648,6 +653,12 @@ static void *results_main(void *arg) {
                 }
         }
         free(msgs);
+        /* A write that failed outside finish_batch() (store_delivered())
+         * left its transaction open: nothing of it is kept. */
+        if (R->in_tx) {
+                sm_gw_db_rollback(R->db);
+                R->in_tx = 0;
+        }
         /* The events in flight: wait for their delivery reports and store
          * them, so a clean stop announces nothing twice. */
         if (!atomic_load(&R->failed)) {

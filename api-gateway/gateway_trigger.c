@@ -60,9 +60,15 @@ static void run_job(sm_gw_trigger_t *T,
         r->as_of            = has_as_of ? as_of : 0;
         r->partitions_total = T->d.nparts;
         if (sm_gw_db_report_insert(T->db, r) < 0) {
-                snprintf(errstr, sizeof(errstr), "database: %s",
+                /* Not stored (the failed INSERT changed nothing): no
+                 * report exists.  The gateway keeps serving the stored
+                 * ones; the client may retry once space is back.  The
+                 * answer does not show the server's path, the log does. */
+                snprintf(errstr, sizeof(errstr),
+                         "the report could not be stored: %s",
                          sm_gw_db_errmsg(T->db));
-                sm_log(SM_LOG_ERR, "trigger", "report %s: %s", r->id, errstr);
+                sm_log(SM_LOG_ERR, "trigger", "report %s: database %s: %s",
+                       r->id, T->d.s->db, sm_gw_db_errmsg(T->db));
                 r->id[0] = '\0';
                 sm_gw_metrics_add(T->d.metrics, SM_GW_C_TRIGGER_FAILED, 1);
                 finish(job, 503, errstr);

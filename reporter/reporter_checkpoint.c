@@ -17,6 +17,7 @@ struct sm_ckpt_s {
         sqlite3 *db;        /* the database */
         sqlite3_stmt *load; /* SELECT of one partition */
         sqlite3_stmt *save; /* INSERT OR REPLACE of one partition */
+        char path[4096];    /* DIR/reporter.db, for messages */
 };
 
 static const char schema_sql[] =
@@ -35,10 +36,29 @@ static const char schema_sql[] =
         "  saved_at INTEGER NOT NULL,"
         "  instance TEXT NOT NULL);";
 
+/* The system's reason behind SQLite's last error, or "".  SQLITE_FULL
+ * is a full file system here (no max_page_count is set), and the unix
+ * VFS clears errno for it, so it is named explicitly. */
+static const char *os_reason(sqlite3 *db) {
+        int rc = sqlite3_extended_errcode(db) & 0xff;
+        int e  = sqlite3_system_errno(db);
+
+        if (rc == SQLITE_FULL)
+                return strerror(ENOSPC);
+        if ((rc == SQLITE_IOERR || rc == SQLITE_CANTOPEN) && e > 0)
+                return strerror(e);
+        return "";
+}
+
+/* Fills errstr: the database's path, what failed (may be NULL) and why. */
 static int
 fail(sm_ckpt_t *ck, const char *what, char *errstr, size_t errstr_size) {
-        snprintf(errstr, errstr_size, "state database: %s: %s", what,
-                 ck->db ? sqlite3_errmsg(ck->db) : "out of memory");
+        const char *os = ck->db ? os_reason(ck->db) : "";
+
+        snprintf(errstr, errstr_size, "state database %s: %s%s%s%s%s%s",
+                 ck->path, what ? what : "", what ? ": " : "",
+                 ck->db ? sqlite3_errmsg(ck->db) : "out of memory",
+                 *os ? " (" : "", os, *os ? ")" : "");
         return -EIO;
 }
 
@@ -47,7 +67,8 @@ sm_ckpt_t *sm_ckpt_open(const char *dir,
                         char *errstr,
                         size_t errstr_size) {
         sm_ckpt_t *ck = calloc(1, sizeof(*ck));
-        char path[4096], count[32];
+        const char *path;
+        char count[32];
         sqlite3_stmt *stmt = NULL;
 
         if (!ck) {
@@ -59,17 +80,18 @@ sm_ckpt_t *sm_ckpt_open(const char *dir,
                          strerror(errno));
                 goto err;
         }
-        snprintf(path, sizeof(path), "%s/reporter.db", dir);
+        snprintf(ck->path, sizeof(ck->path), "%s/reporter.db", dir);
+        path = ck->path;
         if (sqlite3_open_v2(path, &ck->db,
                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                     SQLITE_OPEN_FULLMUTEX,
                             NULL) != SQLITE_OK) {
-                fail(ck, path, errstr, errstr_size);
+                fail(ck, NULL, errstr, errstr_size);
                 goto err;
         }
         sqlite3_busy_timeout(ck->db, 10000);
         if (sqlite3_exec(ck->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
-                fail(ck, path, errstr, errstr_size);
+                fail(ck, NULL, errstr, errstr_size);
                 goto err;
         }
         /* A database made for another partition count cannot be used. */
@@ -186,9 +208,13 @@ int sm_ckpt_save(sm_ckpt_t *ck,
         sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
         sqlite3_bind_text(st, 8, instance, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
-                r = fail(ck, "save", errstr, errstr_size);
+                r = fail(ck, "writing the checkpoint", errstr, errstr_size);
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
+        /* A failed statement rolls its transaction back (SQLITE_FULL and
+         * I/O errors included); make sure none is left open. */
+        if (r < 0 && !sqlite3_get_autocommit(ck->db))
+                (void)sqlite3_exec(ck->db, "ROLLBACK", NULL, NULL, NULL);
         free(buf);
         return r;
 }

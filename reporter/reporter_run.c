@@ -15,6 +15,10 @@
  * or before it, so a crash never loses one.  auto.offset.reset=error: a
  * position the broker no longer has (the embedded broker drops old data)
  * is logged as a gap, counted, and reading goes on from the earliest data.
+ * A checkpoint that cannot be written (a full disk, an I/O error) stops
+ * the reporter with status 1, through the same teardown as a signal: no
+ * further checkpoint is tried, only what the last good checkpoints hold
+ * is committed, and a restart resumes from them.
  *
  * The report's `now`.  A request with as_of is answered for that instant.
  * A request without one is answered, once every partition this instance
@@ -84,12 +88,14 @@ static const char *const store_topics[SM_CKPT_TOPICS] = {
         SM_TOPIC_REPORT_REQUESTS};
 
 struct part {
-        int owned;                    /* assigned to this instance */
-        sm_store_table_t *table;      /* its stores */
-        int64_t next[SM_CKPT_TOPICS]; /* next offset per topic */
-        int dirty;                    /* changed since the checkpoint */
-        sm_usec_t sent_wm;            /* watermark last published */
-        int64_t sent_next;            /* polls offset last published */
+        int owned;                     /* assigned to this instance */
+        sm_store_table_t *table;       /* its stores */
+        int64_t next[SM_CKPT_TOPICS];  /* next offset per topic */
+        int64_t saved[SM_CKPT_TOPICS]; /* the offsets its checkpoint holds
+                                        * (the only ones committed) */
+        int dirty;                     /* changed since the checkpoint */
+        sm_usec_t sent_wm;             /* watermark last published */
+        int64_t sent_next;             /* polls offset last published */
 };
 
 struct pending {
@@ -266,6 +272,7 @@ static void part_load(struct reporter *R, int32_t p) {
                        p, (long long)P->next[0], (long long)P->next[1],
                        (long long)P->next[2], (long long)P->next[3]);
         }
+        memcpy(P->saved, P->next, sizeof(P->saved));
         P->owned     = 1;
         P->dirty     = 0;
         P->sent_wm   = INT64_MIN;
@@ -301,6 +308,7 @@ static int part_checkpoint(struct reporter *R, int32_t p) {
                 R->failed = 1;
                 return -EIO;
         }
+        memcpy(P->saved, next, sizeof(P->saved));
         P->dirty = 0;
         R->c.checkpoints++;
         return 0;
@@ -326,7 +334,9 @@ static void part_drop(struct reporter *R, int32_t p) {
         drop_pending_of(R, p);
 }
 
-/* Commits, for every owned partition, the offsets its checkpoint holds. */
+/* Commits, for every owned partition, the offsets its checkpoint holds
+ * (never the ones applied since: after a failed checkpoint those are not
+ * durable). */
 static void commit_checkpointed(struct reporter *R, int async) {
         rd_kafka_topic_partition_list_t *list =
                 rd_kafka_topic_partition_list_new(R->nparts * SM_CKPT_TOPICS);
@@ -337,9 +347,7 @@ static void commit_checkpointed(struct reporter *R, int async) {
                 for (int k = 0; k < SM_CKPT_TOPICS; k++)
                         rd_kafka_topic_partition_list_add(list, store_topics[k],
                                                           p)
-                                ->offset = k == T_REQUESTS
-                                                   ? safe_request_offset(R, p)
-                                                   : R->parts[p].next[k];
+                                ->offset = R->parts[p].saved[k];
         }
         if (list->cnt > 0 &&
             (err = rd_kafka_commit(R->consumer, list, async)) != 0 &&
@@ -388,7 +396,7 @@ static void drop_stale_checkpoints(struct reporter *R,
                 sm_store_table_destroy(P->table);
                 P->table = sm_store_table_new(R->grace, R->retain);
                 for (int t = 0; t < SM_CKPT_TOPICS; t++)
-                        P->next[t] = 0;
+                        P->next[t] = P->saved[t] = 0;
         }
         rd_kafka_topic_partition_list_destroy(ends);
 }
@@ -421,8 +429,11 @@ static void rebalance_cb(rd_kafka_t *rk,
                 rd_kafka_assign(rk, list);
                 return;
         }
-        /* Revoked (or lost): keep what was done, then let go. */
-        for (int32_t p = 0; p < R->nparts; p++) {
+        /* Revoked (or lost): keep what was done, then let go.  After a
+         * failed checkpoint (R->failed: the state database cannot be
+         * written) nothing more is tried; the commit below only holds
+         * what earlier checkpoints saved. */
+        for (int32_t p = 0; p < R->nparts && !R->failed; p++) {
                 if (!R->parts[p].owned)
                         continue;
                 if (R->parts[p].dirty)
@@ -996,13 +1007,14 @@ static int setup(struct reporter *R, char *errstr, size_t errstr_size) {
 
 static void teardown(struct reporter *R) {
         if (R->consumer) {
-                /* Checkpoint and commit what is done; closing revokes the
-                 * partitions (the callback checkpoints again if needed). */
+                /* Checkpoint and commit what is done (after a failed
+                 * checkpoint: commit what the last good ones hold);
+                 * closing revokes the partitions (the callback checkpoints
+                 * again if needed). */
                 for (int32_t p = 0; p < R->nparts && !R->failed; p++)
                         if (R->parts[p].owned)
                                 (void)part_checkpoint(R, p);
-                if (!R->failed)
-                        commit_checkpointed(R, 0);
+                commit_checkpointed(R, 0);
                 sm_kbatch_destroy(R->cb);
                 if (R->cq)
                         rd_kafka_queue_destroy(R->cq);
@@ -1186,7 +1198,13 @@ int sm_run_main(int argc, char **argv) {
                 sm_log(SM_LOG_ERR, "main",
                        "stopping after a fatal Kafka "
                        "error");
-        else if (!R.failed)
+        else if (R.failed)
+                sm_log(SM_LOG_ERR, "main",
+                       "stopping: the state database %s/reporter.db cannot "
+                       "be written (a restart resumes from its last good "
+                       "checkpoint)",
+                       sm_conf_str(conf, "state-dir"));
+        else
                 sm_log(SM_LOG_NOTICE, "main", "stopping on signal %d",
                        sm_signals_caught());
         ret = R.failed || sm_kafka_fatal() ? 1 : 0;
