@@ -33,6 +33,7 @@
 #include "reporter_checkpoint.h"
 #include "sm/codec.h"
 #include "sm/conf.h"
+#include "sm/fetchwake.h"
 #include "sm/kafka.h"
 #include "sm/kbatch.h"
 #include "sm/log.h"
@@ -48,11 +49,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH_MAX       4096  /* messages per consume call */
-#define POLL_MS         100   /* longest wait of one loop turn */
-#define REJECT_RAW_MAX  200   /* bytes of a bad message shown in a reject */
-#define NUDGE_QUEUE_LOW 50000 /* catching up: wake the fetcher below this */
-#define NUDGE_EVERY_MS  5     /* at most one wake-up per this */
+#define BATCH_MAX      4096 /* messages per consume call */
+#define POLL_MS        100  /* longest wait of one loop turn */
+#define REJECT_RAW_MAX 200  /* bytes of a bad message shown in a reject */
+/* Catching up: wake the fetcher when the queue holds fewer messages than
+ * this (librdkafka's queued.min.messages, below which it fetches again),
+ * at most once per NUDGE_EVERY_MS. */
+#define NUDGE_QUEUE_LOW 100000
+#define NUDGE_EVERY_MS  5
 
 static const sm_conf_def_t run_defs[] = {
         {"brokers", SM_CONF_STR, NULL, 0, 0, 1, 0,
@@ -129,6 +133,7 @@ struct reporter {
         rd_kafka_t *consumer;         /* group member */
         rd_kafka_queue_t *cq;         /* its queue */
         sm_kbatch_t *cb;              /* batch reader of cq */
+        sm_fetch_waker_t *waker;      /* wakes the fetcher (catching up) */
         rd_kafka_t *producer;         /* parts, rejects, progress */
         rd_kafka_topic_t *t_results;  /* report-results */
         rd_kafka_topic_t *t_rejects;  /* ingest-rejects */
@@ -991,6 +996,11 @@ static int setup(struct reporter *R, char *errstr, size_t errstr_size) {
                 snprintf(errstr, errstr_size, "eventfd: %s", strerror(errno));
                 return -EIO;
         }
+        if (!(R->waker = sm_fetch_waker_new(R->consumer, SM_TOPIC_POLLS))) {
+                snprintf(errstr, errstr_size,
+                         "cannot start the fetch waker thread");
+                return -EIO;
+        }
         topics = rd_kafka_topic_partition_list_new(SM_CKPT_TOPICS);
         for (int k = 0; k < SM_CKPT_TOPICS; k++)
                 rd_kafka_topic_partition_list_add(topics, store_topics[k],
@@ -1015,6 +1025,7 @@ static void teardown(struct reporter *R) {
                         if (R->parts[p].owned)
                                 (void)part_checkpoint(R, p);
                 commit_checkpointed(R, 0);
+                sm_fetch_waker_destroy(R->waker);
                 sm_kbatch_destroy(R->cb);
                 if (R->cq)
                         rd_kafka_queue_destroy(R->cq);
@@ -1055,19 +1066,13 @@ static void teardown(struct reporter *R) {
         sm_codec_destroy(R->codec);
 }
 
-/* librdkafka 2.0.2 stops fetching once the consumer queue holds
- * queued.min.messages, and only looks again when its broker thread wakes
- * up, up to a second later: while catching up on a backlog that leaves the
- * reporter idle most of the time.  Any request through the broker thread
- * wakes it; a ListOffsets of one owned partition is the cheapest.  This
- * runs only while batches come in full (catching up), never when idle. */
+/* Wakes librdkafka's fetcher while catching up (see sm/fetchwake.h),
+ * through the first owned partition. */
 static void nudge_fetcher(struct reporter *R) {
-        int64_t lo, hi;
         for (int32_t p = 0; p < R->nparts; p++) {
                 if (!R->parts[p].owned)
                         continue;
-                (void)rd_kafka_query_watermark_offsets(
-                        R->consumer, SM_TOPIC_POLLS, p, &lo, &hi, 100);
+                sm_fetch_waker_wake(R->waker, p);
                 return;
         }
 }
