@@ -538,6 +538,9 @@ trigger_done(sm_gw_http_t *H, struct MHD_Connection *conn, struct req *rq) {
                 sm_gw_buf_adds(&b, "}");
                 resp = make_resp(b.data, b.len, CT_JSON);
                 sm_buf_free(&b);
+                if (resp) /* the broker or the disk: worth a retry */
+                        (void)MHD_add_response_header(
+                                resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
                 return send_resp(H, conn, rq, MHD_HTTP_SERVICE_UNAVAILABLE,
                                  resp);
         }
