@@ -32,10 +32,15 @@ enum sm_ckpt_topic {
  * @brief Opens (creating) DIR/reporter.db.
  * @param partitions  the store topics' partition count; a database made
  *   for another count is refused.
+ * @param rebuild_corrupt  a database that is not one or fails SQLite's
+ *   quick_check is renamed to reporter.db.corrupt-TIME (with its -wal and
+ *   -shm files), logged, and replaced by an empty one: every partition is
+ *   then rebuilt from the topics.  0: it is refused (NULL).
  * @returns the handle, or NULL with errstr filled.
  */
 sm_ckpt_t *sm_ckpt_open(const char *dir,
                         int32_t partitions,
+                        int rebuild_corrupt,
                         char *errstr,
                         size_t errstr_size);
 void sm_ckpt_close(sm_ckpt_t *ck);

@@ -63,6 +63,9 @@ static const sm_conf_def_t run_defs[] = {
          "Kafka bootstrap servers (also STOREMON_BROKERS)"},
         {"state-dir", SM_CONF_STR, NULL, 0, 0, 1, 0,
          "directory of the checkpoint database"},
+        {"corrupt-state", SM_CONF_STR, "rebuild", 0, 0, 0, 0,
+         "a checkpoint database that is corrupt: rebuild (move it aside, "
+         "rebuild the state from the topics) or refuse (exit 1)"},
         {"group", SM_CONF_STR, "storemon-reporter", 0, 0, 1, 0,
          "consumer group"},
         {"instance", SM_CONF_STR, "", 0, 0, 0, 0,
@@ -957,8 +960,10 @@ static int setup(struct reporter *R, char *errstr, size_t errstr_size) {
                 rd_kafka_topic_new(R->producer, SM_TOPIC_INGEST_REJECTS, NULL);
         R->t_progress = rd_kafka_topic_new(R->producer,
                                            SM_TOPIC_REPORTER_PROGRESS, NULL);
-        if (!(R->ck = sm_ckpt_open(sm_conf_str(R->conf, "state-dir"), n, errstr,
-                                   errstr_size)))
+        if (!(R->ck = sm_ckpt_open(sm_conf_str(R->conf, "state-dir"), n,
+                                   strcmp(sm_conf_str(R->conf, "corrupt-state"),
+                                          "rebuild") == 0,
+                                   errstr, errstr_size)))
                 return -EIO;
 
         /* Other instances' progress: every partition, from the start. */
@@ -1161,6 +1166,15 @@ int sm_run_main(int argc, char **argv) {
                         "storemon-reporter run: --log-level '%s': "
                         "expected err, warn, notice, info or debug\n",
                         sm_conf_str(conf, "log-level"));
+                sm_conf_destroy(conf);
+                return 2;
+        }
+        if (strcmp(sm_conf_str(conf, "corrupt-state"), "rebuild") != 0 &&
+            strcmp(sm_conf_str(conf, "corrupt-state"), "refuse") != 0) {
+                fprintf(stderr,
+                        "storemon-reporter run: --corrupt-state '%s': "
+                        "expected rebuild or refuse\n",
+                        sm_conf_str(conf, "corrupt-state"));
                 sm_conf_destroy(conf);
                 return 2;
         }

@@ -11,15 +11,19 @@
  * neighbours.
  *
  * Checkpoint format (sm_store_table_save), all integers little-endian:
- *   "SMST" u32 version=1, i64 grace, i64 retain, i64 watermark,
+ *   "SMST" u32 version=2, i64 grace, i64 retain, i64 watermark,
  *   u64 applied, duplicates, late_noop, late, u32 nstores, then per store:
  *   u16 id_len, id, u16 zone_len (0 = default), zone, u16 nrules,
  *   nrules x (u8 day, i32 start, i32 end), i64 compacted_upto,
- *   u32 npolls, npolls x (i64 ts, u8 active).
+ *   u32 npolls, npolls x (i64 ts, u8 active); then u64 CRC-64-AVRO of
+ *   every byte before it, so that damage the database does not see (a
+ *   flipped bit inside the blob) is refused rather than loaded.  Version 1
+ *   is the same without the checksum, and still read.
  */
 #include "store_table.h"
 #include "sm/report.h"
 #include "sm/strmap.h"
+#include "sm/wire.h"
 #include "sm/xalloc.h"
 
 #include <stdio.h>
@@ -347,7 +351,7 @@ size_t sm_store_table_save(const sm_store_table_t *t, uint8_t **ret_buf) {
         uint32_t n    = sm_strmap_count(t->ids);
 
         put_bytes(&w, "SMST", 4);
-        put(&w, 1, 4);
+        put(&w, 2, 4);
         put(&w, (uint64_t)t->grace, 8);
         put(&w, (uint64_t)t->retain, 8);
         put(&w, (uint64_t)t->watermark, 8);
@@ -378,6 +382,7 @@ size_t sm_store_table_save(const sm_store_table_t *t, uint8_t **ret_buf) {
                         put(&w, s->polls[p].active, 1);
                 }
         }
+        put(&w, sm_wire_crc64(w.p, w.len), 8);
         *ret_buf = w.p;
         return w.len;
 }
@@ -418,12 +423,24 @@ sm_store_table_t *sm_store_table_load(const uint8_t *buf,
         struct rbuf r        = {buf, len, 0, 0};
         sm_store_table_t *t  = NULL;
         const uint8_t *magic = get_bytes(&r, 4);
-        uint32_t n;
+        uint32_t n, version = (uint32_t)get(&r, 4);
 
-        if (!magic || memcmp(magic, "SMST", 4) != 0 || get(&r, 4) != 1) {
+        if (!magic || memcmp(magic, "SMST", 4) != 0 ||
+            (version != 1 && version != 2)) {
                 snprintf(errstr, errstr_size,
-                         "checkpoint: not a version 1 store table");
+                         "checkpoint: not a version 1 or 2 store table");
                 return NULL;
+        }
+        if (version == 2) {
+                struct rbuf c = {buf, len, len >= 8 ? len - 8 : 0, 0};
+                uint64_t want = get(&c, 8);
+                if (len < 16 || want != sm_wire_crc64(buf, len - 8)) {
+                        snprintf(errstr, errstr_size,
+                                 "checkpoint: checksum mismatch (the stored "
+                                 "state is damaged)");
+                        return NULL;
+                }
+                r.len = len - 8;
         }
         {
                 sm_usec_t grace  = (sm_usec_t)get(&r, 8);
