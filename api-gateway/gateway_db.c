@@ -8,6 +8,7 @@
  * them is byte-identical to the one the batch command prints.
  */
 #include "gateway_db.h"
+#include "sm/sqlerr.h"
 #include "sm/xalloc.h"
 
 #include <errno.h>
@@ -161,24 +162,10 @@ struct sm_gw_db_s {
         char err[256];             /* the last error's text */
 };
 
-/* The system's reason behind SQLite's last error, or "".  SQLITE_FULL
- * is a full file system here (no max_page_count is set), and the unix
- * VFS clears errno for it, so it is named explicitly. */
-static const char *os_reason(sqlite3 *conn) {
-        int rc = sqlite3_extended_errcode(conn) & 0xff;
-        int e  = sqlite3_system_errno(conn);
-
-        if (rc == SQLITE_FULL)
-                return strerror(ENOSPC);
-        if ((rc == SQLITE_IOERR || rc == SQLITE_CANTOPEN) && e > 0)
-                return strerror(e);
-        return "";
-}
-
 /* Keeps the connection's error text (later calls may replace it), with
  * the system's reason when there is one. */
 static int fail(sm_gw_db_t *db) {
-        const char *os = os_reason(db->db);
+        const char *os = sm_sqlite_os_reason(db->db);
 
         snprintf(db->err, sizeof(db->err), "%s%s%s%s", sqlite3_errmsg(db->db),
                  *os ? " (" : "", os, *os ? ")" : "");

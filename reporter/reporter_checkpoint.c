@@ -4,6 +4,7 @@
  */
 #include "reporter_checkpoint.h"
 #include "sm/log.h"
+#include "sm/sqlerr.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -37,24 +38,10 @@ static const char schema_sql[] =
         "  saved_at INTEGER NOT NULL,"
         "  instance TEXT NOT NULL);";
 
-/* The system's reason behind SQLite's last error, or "".  SQLITE_FULL
- * is a full file system here (no max_page_count is set), and the unix
- * VFS clears errno for it, so it is named explicitly. */
-static const char *os_reason(sqlite3 *db) {
-        int rc = sqlite3_extended_errcode(db) & 0xff;
-        int e  = sqlite3_system_errno(db);
-
-        if (rc == SQLITE_FULL)
-                return strerror(ENOSPC);
-        if ((rc == SQLITE_IOERR || rc == SQLITE_CANTOPEN) && e > 0)
-                return strerror(e);
-        return "";
-}
-
 /* Fills errstr: the database's path, what failed (may be NULL) and why. */
 static int
 fail(sm_ckpt_t *ck, const char *what, char *errstr, size_t errstr_size) {
-        const char *os = ck->db ? os_reason(ck->db) : "";
+        const char *os = ck->db ? sm_sqlite_os_reason(ck->db) : "";
 
         snprintf(errstr, errstr_size, "state database %s: %s%s%s%s%s%s",
                  ck->path, what ? what : "", what ? ": " : "",

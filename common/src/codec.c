@@ -925,7 +925,6 @@ static int enc_finish(sm_codec_t *codec,
         return 0;
 }
 
-/* Checks the frame and reads its body into the decode value of rec. */
 /* Checks that buf[0..len) is one well-formed frame of record which (the
  * header, the fingerprint, then the whole body against the schema). */
 static int dec_check(sm_codec_t *codec,

@@ -86,23 +86,6 @@ for row in db.execute(sys.argv[2]):
   fi
 }
 
-# wait_exit PID SECONDS: waits for PID to exit by itself; EXIT_RC is its
-# status (124 when it was still running and had to be killed).
-wait_exit() {
-  local pid=$1 i
-  for ((i = 0; i < $2 * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    EXIT_RC=124
-    return 1
-  fi
-  wait "$pid" 2>/dev/null
-  EXIT_RC=$?
-}
 
 # no_sanitizer LOG: no ASan/UBSan/LSan report in LOG.
 no_sanitizer() {

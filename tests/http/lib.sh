@@ -38,21 +38,10 @@ load_data() {
     --log-level warn >>"$TMP/ingest.log" 2>&1
 }
 
+# halt PID: stop (stack.sh), with the status in HALT_RC.
 halt() {
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < WAIT_S * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    HALT_RC=137
-    return 1
-  fi
-  wait "$pid" 2>/dev/null
-  HALT_RC=$?
+  stop "$1"
+  HALT_RC=$STOP_RC
   [ "$HALT_RC" -eq 0 ]
 }
 

@@ -71,21 +71,29 @@ start_reporter() {
 # exit status (137 when it had to be killed).  Not in a subshell: only this
 # shell can wait for its children.
 stop() {
+  kill -TERM "$1" 2>/dev/null
+  wait_exit "$1" "$WAIT_S"
+  STOP_RC=$EXIT_RC
+  [ "$STOP_RC" -eq 0 ]
+}
+
+# wait_exit PID SECONDS: waits (bounded) for PID to exit; sets EXIT_RC to
+# its exit status, 137 when it had to be killed (then returns 1).  Not in
+# a subshell, as stop.
+wait_exit() {
   local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < WAIT_S * 10; i++)); do
+  for ((i = 0; i < $2 * 10; i++)); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
   if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid"
+    kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
-    STOP_RC=137
+    EXIT_RC=137
     return 1
   fi
   wait "$pid" 2>/dev/null
-  STOP_RC=$?
-  [ "$STOP_RC" -eq 0 ]
+  EXIT_RC=$?
 }
 
 # report OUT [ARGS]: a report from the running reporters into OUT.
