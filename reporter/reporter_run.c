@@ -447,8 +447,12 @@ static void rebalance_cb(rd_kafka_t *rk,
                 if (R->parts[p].dirty)
                         (void)part_checkpoint(R, p);
         }
+        /* Synchronous in a rebalance, so the next owner's lag is right;
+         * not when stopping: the offsets that matter are in the
+         * checkpoints, and a broker that is down would hold the stop for
+         * the coordinator's timeout. */
         if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
-                commit_checkpointed(R, 0);
+                commit_checkpointed(R, sm_signals_caught() || R->failed);
         for (int32_t p = 0; p < R->nparts; p++)
                 if (R->parts[p].owned)
                         part_drop(R, p);
@@ -1029,7 +1033,7 @@ static void teardown(struct reporter *R) {
                 for (int32_t p = 0; p < R->nparts && !R->failed; p++)
                         if (R->parts[p].owned)
                                 (void)part_checkpoint(R, p);
-                commit_checkpointed(R, 0);
+                commit_checkpointed(R, 1);
                 sm_fetch_waker_destroy(R->waker);
                 sm_kbatch_destroy(R->cb);
                 if (R->cq)
