@@ -5,16 +5,25 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t caught; /* first signal received, or 0 */
+/* A lock-free atomic, not a volatile sig_atomic_t: the handler runs in
+ * whichever thread the kernel picks (an MHD worker, the gateway's results
+ * or trigger thread, the reporter's fetch waker; librdkafka's threads
+ * block signals), and volatile sig_atomic_t is defined only for a handler
+ * that interrupts the thread reading it (ThreadSanitizer reported the
+ * race).  C11 7.14.1.1 allows lock-free atomics in a handler. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic_int must be lock-free");
+static atomic_int caught; /* first signal received, or 0 */
 
 static void on_signal(int sig) {
-        if (caught && sig == SIGINT)
+        int none = 0;
+
+        if (!atomic_compare_exchange_strong(&caught, &none, sig) &&
+            sig == SIGINT)
                 _exit(128 + SIGINT);
-        if (!caught)
-                caught = sig;
 }
 
 int sm_signals_install(void) {
@@ -34,5 +43,5 @@ int sm_signals_install(void) {
 }
 
 int sm_signals_caught(void) {
-        return (int)caught;
+        return atomic_load(&caught);
 }

@@ -123,8 +123,11 @@ def fetch(url, retry_s=60):
             with urllib.request.urlopen(url, timeout=20) as r:
                 return r.status, r.headers.get("Content-Type", ""), r.read()
         except urllib.error.URLError as e:
-            if isinstance(e, urllib.error.HTTPError) or \
-                    time.time() > deadline:
+            # Refused (restarting) or 503 (starting: waiting for the
+            # cluster) are worth another try; any other answer is final.
+            retriable = not isinstance(e, urllib.error.HTTPError) or \
+                e.code == 503
+            if not retriable or time.time() > deadline:
                 raise
             time.sleep(0.2)
 

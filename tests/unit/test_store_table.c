@@ -204,6 +204,7 @@ static void random_round(uint64_t seed) {
                 noop += r == SM_APPLY_LATE_NOOP;
         }
         ASSERT_TRUE(late > 0); /* the test must exercise refusals */
+        ASSERT_TRUE(noop > 0); /* and late polls that change nothing */
         {
                 sm_usec_t wm       = sm_store_table_watermark(t);
                 sm_usec_t as_ofs[] = {wm, wm - 1, wm - 37 * SM_USEC_PER_MIN,
