@@ -13,13 +13,14 @@ static int produce(rd_kafka_t *producer,
                    rd_kafka_topic_t *results,
                    const char *report_id,
                    const sm_buf_t *frame,
+                   void *opaque,
                    char *errstr,
                    size_t errstr_size) {
         for (;;) {
                 if (rd_kafka_produce(results, RD_KAFKA_PARTITION_UA,
                                      RD_KAFKA_MSG_F_COPY, frame->data,
                                      frame->len, report_id, strlen(report_id),
-                                     NULL) == 0)
+                                     opaque) == 0)
                         return 0;
                 if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                         snprintf(errstr, errstr_size,
@@ -40,6 +41,8 @@ long sm_answer_partition(rd_kafka_t *producer,
                          sm_usec_t as_of,
                          sm_store_table_t *t,
                          size_t part_rows,
+                         void *opaque,
+                         int *produced,
                          char *errstr,
                          size_t errstr_size) {
         const sm_table_row_t *rows;
@@ -50,6 +53,7 @@ long sm_answer_partition(rd_kafka_t *producer,
         int32_t part         = 0;
         long ret             = (long)nrows;
 
+        *produced = 0;
         do {
                 size_t n = nrows - done < part_rows ? nrows - done : part_rows;
                 sm_part_msg_t msg;
@@ -72,11 +76,12 @@ long sm_answer_partition(rd_kafka_t *producer,
                 };
                 if (sm_codec_encode_part(codec, &msg, &frame, errstr,
                                          errstr_size) < 0 ||
-                    produce(producer, results, report_id, &frame, errstr,
-                            errstr_size) < 0) {
+                    produce(producer, results, report_id, &frame, opaque,
+                            errstr, errstr_size) < 0) {
                         ret = -EIO;
                         break;
                 }
+                (*produced)++;
         } while (done < nrows);
         sm_buf_free(&frame);
         free(out);

@@ -18,7 +18,10 @@
 
 /**
  * @brief Computes and produces the parts (asynchronously: delivery is
- *   reported to the producer's delivery callback).
+ *   reported to the producer's delivery callback, with opaque as each
+ *   message's opaque).
+ * @param produced set to the number of parts enqueued (each gets one
+ *   delivery report), also on failure.
  * @returns the number of rows, or a negative errno with errstr filled when
  *   a part could not be encoded or enqueued.
  */
@@ -30,6 +33,8 @@ long sm_answer_partition(rd_kafka_t *producer,
                          sm_usec_t as_of,
                          sm_store_table_t *t,
                          size_t part_rows,
+                         void *opaque,
+                         int *produced,
                          char *errstr,
                          size_t errstr_size);
 

@@ -115,6 +115,21 @@ struct pending {
         int64_t since_ms;  /* when it was read */
 };
 
+/* A partition answered whose parts are not all acknowledged yet: until
+ * they are, it holds the checkpointed request position at or before its
+ * copy, so that a crash before the broker has the parts does not lose the
+ * request.  Heap-allocated: it is the parts' delivery opaque. */
+struct inflight {
+        struct inflight *next; /* the next one */
+        char *report_id;       /* the report */
+        int32_t partition;     /* the copy's partition */
+        int64_t offset;        /* its offset in report-requests */
+        sm_usec_t as_of;       /* the instant answered for */
+        int64_t end[3];        /* the copy's end offsets */
+        int outstanding;       /* parts without a delivery report */
+        int failed;            /* a part was not delivered */
+};
+
 struct resolved {
         char *report_id; /* a report answered without as_of */
         sm_usec_t as_of; /* the instant chosen for it */
@@ -151,6 +166,7 @@ struct reporter {
         struct pending *pending;      /* unanswered request copies */
         size_t npending;              /* their number */
         size_t pending_cap;           /* capacity of pending */
+        struct inflight *inflight;    /* answers being delivered */
         struct resolved resolved[64]; /* recent as_of choices */
         struct counters c;            /* counters */
         sm_buf_t frame;               /* reused encode buffer */
@@ -182,7 +198,13 @@ static enum topic_kind topic_of(const char *name) {
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque) {
         struct reporter *R = opaque;
+        struct inflight *f = rkm->_private; /* a ReportPart's, else NULL */
         (void)rk;
+        if (f) {
+                f->outstanding--;
+                if (rkm->err)
+                        f->failed = 1;
+        }
         if (rkm->err) {
                 R->c.delivery_failures++;
                 sm_log(SM_LOG_ERR, "produce", "%s [%d]: not delivered: %s",
@@ -294,6 +316,9 @@ static int64_t safe_request_offset(const struct reporter *R, int32_t p) {
         for (size_t i = 0; i < R->npending; i++)
                 if (R->pending[i].partition == p && R->pending[i].offset < off)
                         off = R->pending[i].offset;
+        for (const struct inflight *f = R->inflight; f; f = f->next)
+                if (f->partition == p && f->offset < off)
+                        off = f->offset;
         return off;
 }
 
@@ -783,6 +808,47 @@ static sm_usec_t resolve_as_of(struct reporter *R, const struct pending *q) {
         return remember_as_of(R, q->report_id, best == INT64_MIN ? 0 : best);
 }
 
+/* Answers whose parts all have their delivery report stop holding the
+ * request position (the next checkpoint may move past them).  One with a
+ * part not delivered is answered again, for the same instant, while this
+ * instance owns the partition; otherwise the new owner reads the copy again
+ * from the position the checkpoint held. */
+static void reap_inflight(struct reporter *R) {
+        struct inflight **pp = &R->inflight, *f;
+        while ((f = *pp)) {
+                struct part *P = &R->parts[f->partition];
+                if (f->outstanding > 0) {
+                        pp = &f->next;
+                        continue;
+                }
+                *pp = f->next;
+                if (f->failed && P->owned) {
+                        struct pending *q;
+                        sm_log(SM_LOG_WARN, "request",
+                               "report %s partition %d: a part was not "
+                               "delivered: answering again",
+                               f->report_id, f->partition);
+                        sm_xgrow((void **)&R->pending, &R->pending_cap,
+                                 R->npending + 1, sizeof(*R->pending));
+                        q  = &R->pending[R->npending++];
+                        *q = (struct pending){
+                                .report_id = f->report_id,
+                                .partition = f->partition,
+                                .offset    = f->offset,
+                                .has_as_of = 1,
+                                .as_of     = f->as_of,
+                                .end       = {f->end[0], f->end[1], f->end[2]},
+                                .since_ms  = mono_ms(),
+                        };
+                        f->report_id = NULL;
+                } else if (P->owned) {
+                        P->dirty = 1;
+                }
+                free(f->report_id);
+                free(f);
+        }
+}
+
 static void answer_ready(struct reporter *R) {
         size_t i = 0;
         while (i < R->npending) {
@@ -790,6 +856,8 @@ static void answer_ready(struct reporter *R) {
                 sm_usec_t as_of;
                 char errstr[256];
                 long rows;
+                struct inflight *f;
+                int produced;
                 if (!R->parts[q->partition].owned || !caught_up(R, q)) {
                         i++;
                         continue;
@@ -799,10 +867,23 @@ static void answer_ready(struct reporter *R) {
                         i++;
                         continue;
                 }
+                f  = sm_xcalloc(1, sizeof(*f));
+                *f = (struct inflight){
+                        .report_id = sm_xstrdup(q->report_id),
+                        .partition = q->partition,
+                        .offset    = q->offset,
+                        .as_of     = as_of,
+                        .end       = {q->end[0], q->end[1], q->end[2]},
+                };
                 rows = sm_answer_partition(
                         R->producer, R->t_results, R->codec, q->report_id,
                         q->partition, as_of, R->parts[q->partition].table,
-                        R->part_rows, errstr, sizeof(errstr));
+                        R->part_rows, f, &produced, errstr, sizeof(errstr));
+                /* Delivery reports are served by rd_kafka_poll() on this
+                 * thread only: none of these has come in yet. */
+                f->outstanding = produced;
+                f->next        = R->inflight;
+                R->inflight    = f;
                 if (rows < 0) {
                         sm_log(SM_LOG_ERR, "request", "%s", errstr);
                         R->c.delivery_failures++;
@@ -1025,6 +1106,13 @@ static int setup(struct reporter *R, char *errstr, size_t errstr_size) {
 }
 
 static void teardown(struct reporter *R) {
+        if (R->producer && R->inflight) {
+                /* Answers delivered now let the last checkpoint move past
+                 * their requests (only when some are in flight: with the
+                 * broker down this waits the whole timeout). */
+                (void)rd_kafka_flush(R->producer, 10000);
+                reap_inflight(R);
+        }
         if (R->consumer) {
                 /* Checkpoint and commit what is done (after a failed
                  * checkpoint: commit what the last good ones hold);
@@ -1067,6 +1155,12 @@ static void teardown(struct reporter *R) {
         for (size_t i = 0; i < sizeof(R->resolved) / sizeof(R->resolved[0]);
              i++)
                 free(R->resolved[i].report_id);
+        while (R->inflight) {
+                struct inflight *f = R->inflight;
+                R->inflight        = f->next;
+                free(f->report_id);
+                free(f);
+        }
         free(R->pending);
         free(R->parts);
         free(R->remote_wm);
@@ -1121,6 +1215,7 @@ static void run_loop(struct reporter *R) {
                 read_progress(R);
                 answer_ready(R);
                 rd_kafka_poll(R->producer, 0);
+                reap_inflight(R);
                 now = mono_ms();
                 if (now - last_prog >= prog_ms) {
                         publish_progress(R);
