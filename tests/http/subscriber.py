@@ -6,7 +6,8 @@ with schemas/ReportReady.avsc, urllib fetches the CSV.
 For every record:
   - the value starts with the 10-byte single-object header: C3 01 and the
     little-endian CRC-64-AVRO fingerprint of ReportReady's Parsing
-    Canonical Form, both computed here from the .avsc text;
+    Canonical Form, both computed from the .avsc text (tests/tools/avro_pcf.py,
+    written from the Avro specification);
   - the rest decodes with avro.io.DatumReader, with nothing left over;
   - the key is the report_id;
   - the url answers 200 with text/csv, a CSV of store_count rows under
@@ -28,6 +29,7 @@ import argparse
 import datetime
 import io
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -37,11 +39,13 @@ import avro.io
 import avro.schema
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tools"))
+from avro_pcf import canonical_form, crc64_avro  # noqa: E402
+
 TOPIC = "report-ready"
 HEADER = ("store_id,uptime_last_hour,uptime_last_day,uptime_last_week,"
           "downtime_last_hour,downtime_last_day,downtime_last_week")
-PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes",
-              "string"}
 
 passed = 0
 failed = 0
@@ -54,56 +58,6 @@ def check(ok, what, detail=""):
     else:
         failed += 1
         print("FAIL - " + what + (": " + detail if detail else ""))
-
-
-def _fullname(name, ns):
-    return name if "." in name or not ns else ns + "." + name
-
-
-def _js(s):
-    return json.dumps(s, ensure_ascii=False)
-
-
-def canonical_form(schema, ns=None):
-    """Parsing Canonical Form, from the Avro specification (python3-avro's
-    own mishandles logical types)."""
-    if isinstance(schema, str):
-        return _js(schema if schema in PRIMITIVES else _fullname(schema, ns))
-    if isinstance(schema, list):
-        return "[" + ",".join(canonical_form(s, ns) for s in schema) + "]"
-    t = schema["type"]
-    if isinstance(t, (dict, list)):
-        return canonical_form(t, ns)
-    if t in PRIMITIVES:
-        return _js(t)
-    if t == "record":
-        name = _fullname(schema["name"], schema.get("namespace", ns))
-        inner = name.rsplit(".", 1)[0] if "." in name else None
-        fields = ",".join('{"name":' + _js(f["name"]) + ',"type":' +
-                          canonical_form(f["type"], inner) + "}"
-                          for f in schema["fields"])
-        return '{"name":' + _js(name) + ',"type":"record","fields":[' + \
-            fields + "]}"
-    if t == "array":
-        return '{"type":"array","items":' + canonical_form(schema["items"],
-                                                            ns) + "}"
-    raise ValueError("unexpected schema type %r" % (t,))
-
-
-EMPTY64 = 0xC15D213AA4D7A795
-_TABLE = []
-for _i in range(256):
-    _fp = _i
-    for _ in range(8):
-        _fp = (_fp >> 1) ^ (EMPTY64 if _fp & 1 else 0)
-    _TABLE.append(_fp)
-
-
-def crc64_avro(data):
-    fp = EMPTY64
-    for b in data:
-        fp = (fp >> 8) ^ _TABLE[(fp ^ b) & 0xFF]
-    return fp
 
 
 def micros(v):

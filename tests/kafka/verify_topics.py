@@ -37,6 +37,7 @@ import argparse
 import calendar
 import io
 import json
+import os
 import re
 import sys
 import time
@@ -45,6 +46,10 @@ import zoneinfo
 import avro.io
 import avro.schema
 from confluent_kafka import Consumer, TopicPartition, KafkaError
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tools"))
+from avro_pcf import canonical_form, crc64_avro  # noqa: E402
 
 DEFAULT_ZONE = "America/Chicago"
 STORE_ID_MAX = 255
@@ -61,82 +66,6 @@ def check(ok, what, detail=""):
     else:
         failed += 1
         print("FAIL - " + what + (": " + detail if detail else ""))
-
-
-# ------------------------------------------------ Avro: canonical form, CRC
-
-PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes",
-              "string"}
-
-
-def _fullname(name, ns):
-    if "." in name or not ns:
-        return name
-    return ns + "." + name
-
-
-def _js(s):
-    return json.dumps(s, ensure_ascii=False)
-
-
-def canonical_form(schema, ns=None, seen=None):
-    """The Avro specification's Parsing Canonical Form, written from the
-    spec: PRIMITIVES, FULLNAMES, STRIP, ORDER, STRINGS, INTEGERS,
-    WHITESPACE."""
-    if seen is None:
-        seen = set()
-    if isinstance(schema, str):
-        if schema in PRIMITIVES:
-            return _js(schema)
-        return _js(_fullname(schema, ns))
-    if isinstance(schema, list):
-        return "[" + ",".join(canonical_form(s, ns, seen) for s in schema) + "]"
-    t = schema["type"]
-    if isinstance(t, (dict, list)):
-        return canonical_form(t, ns, seen)
-    if t in PRIMITIVES:
-        return _js(t)  # logicalType and the rest are stripped
-    if t in ("record", "error", "enum", "fixed"):
-        name = _fullname(schema["name"], schema.get("namespace", ns))
-        if name in seen:
-            return _js(name)
-        seen.add(name)
-        inner_ns = name.rsplit(".", 1)[0] if "." in name else None
-        if t in ("record", "error"):
-            fields = ",".join(
-                '{"name":' + _js(f["name"]) + ',"type":' +
-                canonical_form(f["type"], inner_ns, seen) + "}"
-                for f in schema["fields"])
-            return ('{"name":' + _js(name) + ',"type":"record","fields":[' +
-                    fields + "]}")
-        if t == "enum":
-            return ('{"name":' + _js(name) + ',"type":"enum","symbols":[' +
-                    ",".join(_js(s) for s in schema["symbols"]) + "]}")
-        return ('{"name":' + _js(name) + ',"type":"fixed","size":' +
-                str(int(schema["size"])) + "}")
-    if t == "array":
-        return ('{"type":"array","items":' +
-                canonical_form(schema["items"], ns, seen) + "}")
-    if t == "map":
-        return ('{"type":"map","values":' +
-                canonical_form(schema["values"], ns, seen) + "}")
-    return _js(_fullname(t, ns))  # a reference written as {"type": "Name"}
-
-
-EMPTY64 = 0xC15D213AA4D7A795
-_FP_TABLE = []
-for _i in range(256):
-    _fp = _i
-    for _ in range(8):
-        _fp = (_fp >> 1) ^ (EMPTY64 if _fp & 1 else 0)
-    _FP_TABLE.append(_fp)
-
-
-def crc64_avro(data):
-    fp = EMPTY64
-    for b in data:
-        fp = (fp >> 8) ^ _FP_TABLE[(fp ^ b) & 0xFF]
-    return fp
 
 
 # ---------------------------------------------------------------- murmur2
