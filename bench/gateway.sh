@@ -41,32 +41,16 @@ zones=$loop/timezones.csv
 rows=$(($(wc -l <"$polls") - 1))
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-gateway.XXXXXX")
-pids=()
 cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null; done
-  wait 2>/dev/null
+  bench_cleanup
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-
-"$bin/storemon-broker" --partitions 16 --bootstrap-file "$work/bootstrap" \
-  >/dev/null 2>"$work/broker.log" &
-pids+=($!)
-bench_wait_file "$work/bootstrap"
-addr=$(cat "$work/bootstrap")
-"$bin/storemon-reporter" run --brokers "$addr" --state-dir "$work/state" \
-  --log-level warn 2>"$work/reporter.log" &
-reporter=$!
-pids+=($reporter)
-"$bin/storemon-ingestor" load --brokers "$addr" --polls "$polls" \
-  --hours "$hours" --zones "$zones" --log-level warn 2>"$work/ingest.log"
-"$bin/storemon-gateway" --brokers "$addr" --port 0 --port-file "$work/port" \
-  --db "$work/gateway.db" --threads 2 --log-level warn 2>"$work/gateway.log" &
-pids+=($!)
-bench_wait_file "$work/port"
-url=http://127.0.0.1:$(cat "$work/port")
+bench_stack "$work" 16 "$polls" "$hours" "$zones"
+addr=$ADDR
+reporter=$REPORTER_PID
+url=$URL
 
 # Trigger-to-Complete, server and client side; the first (warm-up) report
 # also waits for the reporter to have applied everything.

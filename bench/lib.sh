@@ -35,27 +35,48 @@ bench_peak_rss_mb() {
 }
 
 # bench_broker DIR PARTITIONS: starts storemon-broker, sets ADDR and
-# BROKER_PID (stopped by bench_cleanup).
+# BROKER_PID (stopped by bench_cleanup, which also wakes processes left
+# stopped with SIGSTOP).
 BENCH_PIDS=()
 bench_cleanup() {
   local p
-  for p in "${BENCH_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${BENCH_PIDS[@]}"; do
+    kill -CONT "$p" 2>/dev/null
+    kill -TERM "$p" 2>/dev/null
+  done
   wait 2>/dev/null
 }
 trap bench_cleanup EXIT
 
 bench_broker() {
-  local dir=$1 parts=$2 i
+  local dir=$1 parts=$2
   rm -f "$dir/bootstrap"
   "$bin/storemon-broker" --partitions "$parts" --bootstrap-file "$dir/bootstrap" \
     >/dev/null 2>"$dir/broker.log" &
   BROKER_PID=$!
   BENCH_PIDS+=("$BROKER_PID")
-  for ((i = 0; i < 300; i++)); do
-    [ -s "$dir/bootstrap" ] && break
-    sleep 0.1
-  done
+  bench_wait_file "$dir/bootstrap"
   ADDR=$(cat "$dir/bootstrap")
+}
+
+# bench_stack DIR PARTITIONS POLLS HOURS ZONES: a broker, a reporter, a
+# load of the three files, then the gateway (2 HTTP threads) in front;
+# sets ADDR, REPORTER_PID, GATEWAY_PID and URL.  Logs and state in DIR.
+bench_stack() {
+  local dir=$1
+  bench_broker "$dir" "$2"
+  "$bin/storemon-reporter" run --brokers "$ADDR" --state-dir "$dir/state" \
+    --log-level warn 2>"$dir/reporter.log" &
+  REPORTER_PID=$!
+  BENCH_PIDS+=("$REPORTER_PID")
+  "$bin/storemon-ingestor" load --brokers "$ADDR" --polls "$3" --hours "$4" \
+    --zones "$5" --log-level warn 2>"$dir/ingest.log"
+  "$bin/storemon-gateway" --brokers "$ADDR" --port 0 --port-file "$dir/port" \
+    --db "$dir/gateway.db" --threads 2 --log-level warn 2>"$dir/gateway.log" &
+  GATEWAY_PID=$!
+  BENCH_PIDS+=("$GATEWAY_PID")
+  bench_wait_file "$dir/port"
+  URL=http://127.0.0.1:$(cat "$dir/port")
 }
 
 bench_ms() { date +%s%3N; }

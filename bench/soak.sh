@@ -18,34 +18,18 @@ if [ -n "${SOAK_BIN:-}" ]; then bin=$SOAK_BIN; else bench_build; fi
 STORES=${SOAK_STORES:-2000}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-soak.XXXXXX")
-pids=()
 cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null; done
-  wait 2>/dev/null
+  bench_cleanup
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 "$bin/storemon-gen" --stores "$STORES" --days 8 --seed 9 --out-dir "$work/data" --quiet
-"$bin/storemon-broker" --partitions 8 --bootstrap-file "$work/bootstrap" \
-  >/dev/null 2>"$work/broker.log" &
-pids+=($!)
-bench_wait_file "$work/bootstrap"
-addr=$(cat "$work/bootstrap")
-"$bin/storemon-reporter" run --brokers "$addr" --state-dir "$work/state" \
-  --log-level warn 2>"$work/reporter.log" &
-reporter=$!
-pids+=($reporter)
-"$bin/storemon-ingestor" load --brokers "$addr" --polls "$work/data/polls.csv" \
-  --hours "$work/data/menu_hours.csv" --zones "$work/data/timezones.csv" \
-  --log-level warn 2>"$work/ingest.log"
-"$bin/storemon-gateway" --brokers "$addr" --port 0 --port-file "$work/port" \
-  --db "$work/gateway.db" --threads 2 --log-level warn 2>"$work/gateway.log" &
-gw=$!
-pids+=($gw)
-bench_wait_file "$work/port"
-url=http://127.0.0.1:$(cat "$work/port")
+bench_stack "$work" 8 "$work/data/polls.csv" "$work/data/menu_hours.csv" \
+  "$work/data/timezones.csv"
+reporter=$REPORTER_PID
+gw=$GATEWAY_PID
+url=$URL
 
 # trigger: the report id; status ID: its status
 trigger() { curl -s -X POST "$url/trigger_report" | sed -n 's/.*"report_id":"\([^"]*\)".*/\1/p'; }
