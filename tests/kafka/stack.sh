@@ -7,35 +7,9 @@
 #   start_reporter NAME [ARGS] storemon-reporter run in the background,
 #                              logs in $TMP/NAME.log, pid in PID_<NAME>
 #   wait_for CMD...            retries CMD for up to WAIT_S seconds
-#   ok / fail / check          counting, and finish prints the totals
-set -u
+#   ok / fail / check / finish  from harness.sh ($TMP, STACK_PIDS too)
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 WAIT_S=${WAIT_S:-30}
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/storemon-test.XXXXXX") || exit 1
-STACK_PIDS=()
-passed=0
-failed=0
-
-stack_cleanup() {
-  local p
-  for p in "${STACK_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap stack_cleanup EXIT
-trap 'echo "interrupted"; exit 1' INT TERM HUP
-
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
-check() {
-  local what=$1
-  shift
-  if "$@"; then ok "$what"; else fail "$what"; fi
-}
-finish() {
-  echo "$passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
-  exit $?
-}
 
 wait_for() {
   local i

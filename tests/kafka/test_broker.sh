@@ -11,7 +11,6 @@
 #
 # Every wait is bounded (WAIT_S, KCAT_S) and a trap kills any broker still
 # running, whatever fails.  The last line is "N passed, N failed".
-set -u
 
 BIN=${1:?usage: test_broker.sh BIN_DIR}
 BROKER=$BIN/storemon-broker
@@ -19,41 +18,7 @@ WAIT_S=15 # seconds to wait for a bootstrap file or an exit
 KCAT_S=20 # seconds any one kcat call may take
 ADDR_RE='^127\.0\.0\.1:[0-9]+(,127\.0\.0\.1:[0-9]+)*$'
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_broker.XXXXXX") || exit 1
-PIDS=()
-passed=0
-failed=0
-skipped=0
-
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do
-        kill -KILL "$p" 2>/dev/null
-    done
-    wait 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'echo "interrupted"; exit 1' INT TERM HUP
-
-ok() {
-    passed=$((passed + 1))
-    echo "ok - $*"
-}
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL - $*"
-}
-skip() {
-    skipped=$((skipped + 1))
-    echo "skip - $*"
-}
-# check DESCRIPTION COMMAND...: one result from one command's status.
-check() {
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else fail "$what"; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
 # start_broker NAME ARGS...: the broker in the background, stdout and
 # stderr in $TMP/NAME.out and $TMP/NAME.err; sets BPID.
@@ -62,7 +27,7 @@ start_broker() {
     shift
     "$BROKER" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
     BPID=$!
-    PIDS+=("$BPID")
+    STACK_PIDS+=("$BPID")
 }
 
 # wait_addr FILE [STALE]: until FILE holds a whole bootstrap address other
@@ -236,9 +201,4 @@ else
     skip "loopback down: unshare -n not permitted here"
 fi
 
-if [ "$skipped" -gt 0 ]; then
-    echo "$passed passed, $failed failed, $skipped skipped"
-else
-    echo "$passed passed, $failed failed"
-fi
-[ "$failed" -eq 0 ]
+finish

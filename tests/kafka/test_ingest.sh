@@ -26,7 +26,6 @@
 #
 # Every process runs under timeout or is killed by the trap; the last line
 # is "N passed, N failed".
-set -u
 
 BIN=${1:?usage: test_ingest.sh BIN_DIR}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,40 +35,7 @@ ING=$BIN/storemon-ingestor
 WAIT_S=15 # seconds to wait for a broker or a record
 RUN_S=120 # seconds any one ingestor or verifier run may take
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_ingest.XXXXXX") || exit 1
-PIDS=()
-passed=0
-failed=0
-
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do
-        kill -KILL "$p" 2>/dev/null
-    done
-    wait 2>/dev/null
-    if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-trap 'echo "interrupted"; exit 1' INT TERM HUP
-
-ok() {
-    passed=$((passed + 1))
-    echo "ok - $*"
-}
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL - $*"
-}
-check() {
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else fail "$what"; fi
-}
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit $?
-}
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
 # start_broker NAME [ARGS]: a fresh embedded broker; sets ADDR and BPID.
 start_broker() {
@@ -79,7 +45,7 @@ start_broker() {
     "$BIN/storemon-broker" --bootstrap-file "$TMP/$name.addr" "$@" \
         >"$TMP/$name.out" 2>"$TMP/$name.err" &
     BPID=$!
-    PIDS+=("$BPID")
+    STACK_PIDS+=("$BPID")
     while [ ! -s "$TMP/$name.addr" ]; do
         if [ "$SECONDS" -ge "$deadline" ] || ! kill -0 "$BPID" 2>/dev/null; then
             echo "FAIL - broker $name did not start"
@@ -386,7 +352,7 @@ mkfifo "$TMP/fifo"
 timeout -k 5 "$RUN_S" "$ING" stream --brokers "$ADDR" --source live \
     <"$TMP/fifo" >"$TMP/live.out" 2>"$TMP/live.err" &
 LPID=$!
-PIDS+=("$LPID")
+STACK_PIDS+=("$LPID")
 exec 3<>"$TMP/fifo" # read-write: never blocks on open
 printf '%s\n' 'store_id,timestamp_utc,status' \
     'l1,2023-01-22 12:00:00 UTC,active' 'l2,2023-01-22 12:00:00 UTC,inactive' >&3
@@ -406,7 +372,7 @@ check "live stream: EOF ends it with 0 (got $RC)" [ "$RC" -eq 0 ]
 timeout -k 5 "$RUN_S" "$ING" stream --brokers "$ADDR" --source live2 \
     <"$TMP/fifo" >"$TMP/live2.out" 2>"$TMP/live2.err" &
 LPID=$!
-PIDS+=("$LPID")
+STACK_PIDS+=("$LPID")
 exec 3<>"$TMP/fifo" # read-write: never blocks on open
 printf '%s\n' '{"store_id":"l3","timestamp_utc":"2023-01-22 12:00:00 UTC","status":"active"}' >&3
 deadline=$((SECONDS + WAIT_S))
@@ -471,7 +437,7 @@ start_broker pace --partitions 16
 "$PY" "$HERE/slow_group.py" "$ADDR" storemon-reporter store-polls 20000 \
     "$TMP/pace.stop" >"$TMP/slow.out" 2>"$TMP/slow.err" &
 SPID=$!
-PIDS+=("$SPID")
+STACK_PIDS+=("$SPID")
 deadline=$((SECONDS + WAIT_S))
 until grep -q ready "$TMP/slow.out" || [ "$SECONDS" -ge "$deadline" ]; do
     sleep 0.1
