@@ -959,8 +959,15 @@ static void write_metrics(struct reporter *R) {
 
 /* ---- setup and teardown ---- */
 
+/* The reporter's three librdkafka clients. */
+enum handle {
+        H_PRODUCER, /* parts, rejects, progress (delivery reports) */
+        H_WATCHER,  /* reads reporter-progress (assign, no group) */
+        H_MEMBER    /* the consumer group member (rebalance callback) */
+};
+
 static rd_kafka_t *new_handle(struct reporter *R,
-                              rd_kafka_type_t type,
+                              enum handle role,
                               const sm_kafka_prop_t *defaults,
                               size_t ndef,
                               char *errstr,
@@ -974,12 +981,13 @@ static rd_kafka_t *new_handle(struct reporter *R,
         if (!kconf)
                 return NULL;
         rd_kafka_conf_set_opaque(kconf, R);
-        if (type == RD_KAFKA_PRODUCER)
+        if (role == H_PRODUCER)
                 rd_kafka_conf_set_dr_msg_cb(kconf, dr_cb);
-        if (defaults && ndef && strcmp(defaults[0].key, "group.id") == 0 &&
-            strcmp(defaults[0].value, R->group) == 0)
+        if (role == H_MEMBER)
                 rd_kafka_conf_set_rebalance_cb(kconf, rebalance_cb);
-        rk = rd_kafka_new(type, kconf, errstr, errstr_size);
+        rk = rd_kafka_new(role == H_PRODUCER ? RD_KAFKA_PRODUCER
+                                             : RD_KAFKA_CONSUMER,
+                          kconf, errstr, errstr_size);
         if (!rk)
                 rd_kafka_conf_destroy(kconf);
         return rk;
@@ -1025,7 +1033,7 @@ static int setup(struct reporter *R, char *errstr, size_t errstr_size) {
                  R->group, R->instance);
         if (!(R->codec = sm_codec_new(errstr, errstr_size)))
                 return -EINVAL;
-        if (!(R->producer = new_handle(R, RD_KAFKA_PRODUCER, producer_defaults,
+        if (!(R->producer = new_handle(R, H_PRODUCER, producer_defaults,
                                        sizeof(producer_defaults) /
                                                sizeof(producer_defaults[0]),
                                        errstr, errstr_size)))
@@ -1052,7 +1060,7 @@ static int setup(struct reporter *R, char *errstr, size_t errstr_size) {
                 return -EIO;
 
         /* Other instances' progress: every partition, from the start. */
-        if (!(R->watcher = new_handle(R, RD_KAFKA_CONSUMER, watcher_defaults,
+        if (!(R->watcher = new_handle(R, H_WATCHER, watcher_defaults,
                                       sizeof(watcher_defaults) /
                                               sizeof(watcher_defaults[0]),
                                       errstr, errstr_size)))
@@ -1075,7 +1083,7 @@ static int setup(struct reporter *R, char *errstr, size_t errstr_size) {
         }
         R->wq = rd_kafka_queue_get_consumer(R->watcher);
 
-        if (!(R->consumer = new_handle(R, RD_KAFKA_CONSUMER, consumer_defaults,
+        if (!(R->consumer = new_handle(R, H_MEMBER, consumer_defaults,
                                        sizeof(consumer_defaults) /
                                                sizeof(consumer_defaults[0]),
                                        errstr, errstr_size)))
