@@ -251,28 +251,36 @@ show(sm_pub_t *pub, const struct input *in, const char *phase, int64_t rows) {
         sm_pub_serve(pub);
 }
 
-/* ---------------------------------------------------------------- zones */
+/* ------------------------------------------------- zones and hours */
 
-struct zones {
-        sm_strmap_t *ids;       /* store id -> index */
-        const sm_zone_t **zone; /* by index: last accepted, NULL = none */
-        size_t cap;             /* allocated entries of zone */
+/* Per-store entries of one size (zero-filled when made), by store id in
+ * first-seen order: what the zones and hours files are folded into
+ * before they are published, one record per store. */
+struct per_store {
+        sm_strmap_t *ids; /* store id -> index */
+        void *slots;      /* by index */
+        size_t cap;       /* allocated slots */
+        size_t size;      /* bytes of a slot */
 };
 
-static uint32_t zones_store(struct zones *z, const char *id, size_t len) {
-        uint32_t i = sm_strmap_intern(z->ids, id, len, NULL);
-        sm_xgrow_zero((void **)&z->zone, &z->cap, (size_t)i + 1,
-                      sizeof(*z->zone));
-        return i;
+static void *per_store_slot(struct per_store *t, const char *id, size_t len) {
+        uint32_t i = sm_strmap_intern(t->ids, id, len, NULL);
+        sm_xgrow_zero(&t->slots, &t->cap, (size_t)i + 1, t->size);
+        return (char *)t->slots + (size_t)i * t->size;
 }
 
-static void zones_bad(void *arg, const char *id, size_t len) {
-        (void)zones_store(arg, id, len);
+static void per_store_bad(void *arg, const char *id, size_t len) {
+        (void)per_store_slot(arg, id, len);
 }
 
-static void load_zones(sm_pub_t *pub, struct input *in) {
-        struct zones z    = {sm_strmap_new(), NULL, 0};
-        const char *phase = "zones";
+/* Reads every row of in: add(slot, rec) for each accepted one; a bad row
+ * whose store id is valid still gets its store an (empty) entry, so the
+ * store is published with the default. */
+static void read_per_store(sm_pub_t *pub,
+                           struct input *in,
+                           const char *phase,
+                           struct per_store *t,
+                           void (*add)(void *slot, const sm_rec_t *rec)) {
         sm_rec_t rec;
         sm_err_t err;
         int64_t rows = 0;
@@ -281,91 +289,75 @@ static void load_zones(sm_pub_t *pub, struct input *in) {
         while (!sm_pub_stopping(pub) &&
                (r = next_row(pub, in, &rec, &err)) != 0) {
                 if (r > 0) {
-                        sm_str_t id = rec.u.zone.store_id;
-                        uint32_t i  = zones_store(&z, id.ptr, id.len);
-                        z.zone[i]   = rec.u.zone.zone;
+                        sm_str_t id = rec.kind == SM_REC_HOURS
+                                              ? rec.u.hours.store_id
+                                              : rec.u.zone.store_id;
+                        add(per_store_slot(t, id.ptr, id.len), &rec);
                 } else {
-                        bad_row_store(in, rec.raw, zones_bad, &z);
+                        bad_row_store(in, rec.raw, per_store_bad, t);
                 }
                 if (++rows % PROGRESS_ROWS == 0)
                         show(pub, in, phase, rows);
         }
+}
+
+/* A zone slot: the last accepted zone, NULL = none (the default). */
+static void add_zone(void *slot, const sm_rec_t *rec) {
+        *(const sm_zone_t **)slot = rec->u.zone.zone;
+}
+
+static void load_zones(sm_pub_t *pub, struct input *in) {
+        struct per_store z = {sm_strmap_new(), NULL, 0, sizeof(sm_zone_t *)};
+        const sm_zone_t **zone;
+
+        read_per_store(pub, in, "zones", &z, add_zone);
+        zone = z.slots;
         for (uint32_t i = 0; i < sm_strmap_count(z.ids); i++) {
                 size_t len;
                 const char *id = sm_strmap_key(z.ids, i, &len);
                 const char *name =
-                        z.zone[i] ? sm_zone_name(z.zone[i]) : SM_ZONE_DEFAULT;
+                        zone[i] ? sm_zone_name(zone[i]) : SM_ZONE_DEFAULT;
                 if (sm_pub_stopping(pub))
                         break;
                 (void)sm_pub_zone(pub, id, len, name, strlen(name));
                 sm_pub_serve(pub);
         }
         input_close(in);
-        free(z.zone);
+        free(z.slots);
         sm_strmap_destroy(z.ids);
 }
 
-/* ---------------------------------------------------------------- hours */
-
-struct hours {
-        sm_strmap_t *ids;     /* store id -> index */
-        struct sched *scheds; /* by index */
-        size_t cap;           /* allocated entries of scheds */
-};
-
-static uint32_t hours_store(struct hours *h, const char *id, size_t len) {
-        uint32_t i = sm_strmap_intern(h->ids, id, len, NULL);
-        sm_xgrow_zero((void **)&h->scheds, &h->cap, (size_t)i + 1,
-                      sizeof(*h->scheds));
-        return i;
-}
-
-static void hours_bad(void *arg, const char *id, size_t len) {
-        (void)hours_store(arg, id, len);
+/* An hours slot: the store's weekly schedule, a row at a time. */
+static void add_hours(void *slot, const sm_rec_t *rec) {
+        struct sched *sc = slot;
+        sm_xgrow((void **)&sc->rows, &sc->cap, sc->nrows + 1,
+                 sizeof(*sc->rows));
+        sc->rows[sc->nrows++] = (sm_hours_row_t){
+                .day_of_week = rec->u.hours.day,
+                .start_local = rec->u.hours.start,
+                .end_local   = rec->u.hours.end == 0 ? 86400 : rec->u.hours.end,
+        };
 }
 
 static void load_hours(sm_pub_t *pub, struct input *in) {
-        struct hours h    = {sm_strmap_new(), NULL, 0};
-        const char *phase = "hours";
-        sm_rec_t rec;
-        sm_err_t err;
-        int64_t rows = 0;
-        int r;
+        struct per_store h = {sm_strmap_new(), NULL, 0, sizeof(struct sched)};
+        struct sched *scheds;
 
-        while (!sm_pub_stopping(pub) &&
-               (r = next_row(pub, in, &rec, &err)) != 0) {
-                if (r > 0) {
-                        sm_str_t id      = rec.u.hours.store_id;
-                        uint32_t i       = hours_store(&h, id.ptr, id.len);
-                        struct sched *sc = &h.scheds[i];
-                        sm_xgrow((void **)&sc->rows, &sc->cap, sc->nrows + 1,
-                                 sizeof(*sc->rows));
-                        sc->rows[sc->nrows++] = (sm_hours_row_t){
-                                .day_of_week = rec.u.hours.day,
-                                .start_local = rec.u.hours.start,
-                                .end_local   = rec.u.hours.end == 0
-                                                       ? 86400
-                                                       : rec.u.hours.end,
-                        };
-                } else {
-                        bad_row_store(in, rec.raw, hours_bad, &h);
-                }
-                if (++rows % PROGRESS_ROWS == 0)
-                        show(pub, in, phase, rows);
-        }
+        read_per_store(pub, in, "hours", &h, add_hours);
+        scheds = h.slots;
         for (uint32_t i = 0; i < sm_strmap_count(h.ids); i++) {
                 size_t len;
                 const char *id = sm_strmap_key(h.ids, i, &len);
                 if (sm_pub_stopping(pub))
                         break;
-                (void)sm_pub_hours(pub, id, len, h.scheds[i].rows,
-                                   h.scheds[i].nrows);
+                (void)sm_pub_hours(pub, id, len, scheds[i].rows,
+                                   scheds[i].nrows);
                 sm_pub_serve(pub);
         }
         input_close(in);
         for (size_t i = 0; i < h.cap; i++)
-                free(h.scheds[i].rows);
-        free(h.scheds);
+                free(scheds[i].rows);
+        free(h.slots);
         sm_strmap_destroy(h.ids);
 }
 
