@@ -96,4 +96,8 @@ int sm_gw_id_normalize(const char *s,
                        size_t len,
                        char out[SM_REPORT_ID_LEN + 1]);
 
+/** @brief The value of a hexadecimal digit (either case), or -1 (for
+ *  %XX escapes in URLs and forms). */
+int sm_gw_hex_value(char c);
+
 #endif

@@ -139,16 +139,6 @@ out:
         return ret;
 }
 
-static int hexval(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* Decodes one urlencoded component into out (at least len + 1 bytes).
  * Returns its length, or -1 for a bad escape or a NUL byte. */
 static long decode_component(const char *s, size_t len, char *out) {
@@ -159,8 +149,9 @@ static long decode_component(const char *s, size_t len, char *out) {
                         c = ' ';
                 } else if (c == '%') {
                         int hi, lo;
-                        if (i + 2 >= len || (hi = hexval(s[i + 1])) < 0 ||
-                            (lo = hexval(s[i + 2])) < 0)
+                        if (i + 2 >= len ||
+                            (hi = sm_gw_hex_value(s[i + 1])) < 0 ||
+                            (lo = sm_gw_hex_value(s[i + 2])) < 0)
                                 return -1;
                         c = (char)(hi << 4 | lo);
                         i += 2;

@@ -743,16 +743,6 @@ on_get_report(sm_gw_http_t *H, struct MHD_Connection *conn, struct req *rq) {
 
 /* ---- MHD callbacks ---- */
 
-static int hexval(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* MHD's percent-decoding of the path and the query, except that %00 is
  * left as it is: decoded, a NUL would cut "ID%00.csv" or "ID%00x" to a
  * valid id; kept, the text is simply not an id (400/404). */
@@ -762,8 +752,9 @@ static size_t unescape_no_nul(void *cls, struct MHD_Connection *conn, char *s) {
         (void)conn;
         for (const char *r = s; *r; r++) {
                 int hi, lo;
-                if (r[0] == '%' && r[1] && r[2] && (hi = hexval(r[1])) >= 0 &&
-                    (lo = hexval(r[2])) >= 0 && (hi | lo) != 0) {
+                if (r[0] == '%' && r[1] && r[2] &&
+                    (hi = sm_gw_hex_value(r[1])) >= 0 &&
+                    (lo = sm_gw_hex_value(r[2])) >= 0 && (hi | lo) != 0) {
                         *w++ = (char)(hi << 4 | lo);
                         r += 2;
                 } else {

@@ -66,3 +66,13 @@ int sm_gw_id_normalize(const char *s,
         out[len] = '\0';
         return 0;
 }
+
+int sm_gw_hex_value(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}

@@ -37,20 +37,8 @@ void sm_kafka_log_cb(const rd_kafka_t *rk,
                      int level,
                      const char *fac,
                      const char *buf) {
-        enum sm_log_level lvl;
-
-        if (level <= 3)
-                lvl = SM_LOG_ERR;
-        else if (level == 4)
-                lvl = SM_LOG_WARN;
-        else if (level == 5)
-                lvl = SM_LOG_NOTICE;
-        else if (level == 6)
-                lvl = SM_LOG_INFO;
-        else
-                lvl = SM_LOG_DEBUG;
-        sm_log(lvl, "rdkafka", "%s: %s: %s", rk ? rd_kafka_name(rk) : "-", fac,
-               buf);
+        sm_log(sm_log_level_from_syslog(level), "rdkafka", "%s: %s: %s",
+               rk ? rd_kafka_name(rk) : "-", fac, buf);
 }
 
 void sm_kafka_error_cb(rd_kafka_t *rk,

@@ -33,6 +33,18 @@ enum sm_log_level sm_log_get_level(void) {
         return (enum sm_log_level)log_level;
 }
 
+enum sm_log_level sm_log_level_from_syslog(int severity) {
+        if (severity <= 3)
+                return SM_LOG_ERR;
+        if (severity == 4)
+                return SM_LOG_WARN;
+        if (severity == 5)
+                return SM_LOG_NOTICE;
+        if (severity == 6)
+                return SM_LOG_INFO;
+        return SM_LOG_DEBUG;
+}
+
 int sm_log_level_parse(const char *name, enum sm_log_level *ret_level) {
         for (int i = 0; i <= SM_LOG_DEBUG; i++) {
                 if (strcasecmp(name, names[i]) == 0) {

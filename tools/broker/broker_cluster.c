@@ -206,19 +206,9 @@ out:
  *  librdkafka's threads; sm_log is thread-safe. */
 static void
 log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
-        enum sm_log_level lvl;
+        enum sm_log_level lvl = sm_log_level_from_syslog(level);
 
         (void)rk;
-        if (level <= 3)
-                lvl = SM_LOG_ERR;
-        else if (level == 4)
-                lvl = SM_LOG_WARN;
-        else if (level == 5)
-                lvl = SM_LOG_NOTICE;
-        else if (level == 6)
-                lvl = SM_LOG_INFO;
-        else
-                lvl = SM_LOG_DEBUG;
 
         /* The hosting handle has no bootstrap.servers on purpose: it only
          * hosts the cluster and never talks to it. */

@@ -27,6 +27,10 @@ enum sm_log_level sm_log_get_level(void);
  *  @returns 0 and sets *ret_level, or -EINVAL. */
 int sm_log_level_parse(const char *name, enum sm_log_level *ret_level);
 
+/** @brief The level of a syslog severity (0..7, as librdkafka's log_cb
+ *  gives): 0-3 err, 4 warn, 5 notice, 6 info, 7 debug. */
+enum sm_log_level sm_log_level_from_syslog(int severity);
+
 void sm_log_write(enum sm_log_level level,
                   const char *comp,
                   const char *fmt,
