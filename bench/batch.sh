@@ -10,16 +10,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bench_build
 
-loop=${LOOP_DATA:-$top/../shared/data/loop/v1}
-data=$BENCH_DATA/batch
-if [ ! -f "$data/polls.csv" ]; then
-  mkdir -p "$data"
-  "$bin/storemon-gen" --hours "$loop/menu_hours.csv" --zones "$loop/timezones.csv" \
-    --out-dir "$data" --seed 7 --quiet
-fi
-polls=$data/polls.csv
-hours=$loop/menu_hours.csv
-zones=$loop/timezones.csv
+bench_loop_polls batch 7
+polls=$POLLS
+hours=$LOOP/menu_hours.csv
+zones=$LOOP/timezones.csv
 rows=$(($(wc -l < "$polls") - 1))
 
 split_s=$(bench_median "$bin/bench-csv-split" "$polls" "$hours" "$zones")

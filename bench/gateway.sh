@@ -28,16 +28,10 @@ bench_build
 
 WRK_S=${WRK_S:-10}
 TRIGGERS=${TRIGGERS:-21}
-loop=${LOOP_DATA:-$top/../shared/data/loop/v1}
-data=$BENCH_DATA/batch
-if [ ! -f "$data/polls.csv" ]; then
-  mkdir -p "$data"
-  "$bin/storemon-gen" --hours "$loop/menu_hours.csv" --zones "$loop/timezones.csv" \
-    --out-dir "$data" --seed 7 --quiet
-fi
-polls=$data/polls.csv
-hours=$loop/menu_hours.csv
-zones=$loop/timezones.csv
+bench_loop_polls batch 7
+polls=$POLLS
+hours=$LOOP/menu_hours.csv
+zones=$LOOP/timezones.csv
 rows=$(($(wc -l <"$polls") - 1))
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-gateway.XXXXXX")

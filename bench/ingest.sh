@@ -29,16 +29,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bench_build
 
-loop=${LOOP_DATA:-$top/../shared/data/loop/v1}
 partitions=${BENCH_PARTITIONS:-16 64}
-data=$BENCH_DATA/ingest
-if [ ! -f "$data/polls.csv" ]; then
-  mkdir -p "$data"
-  # A poll every 55 minutes over 7 days: ~180 per store, ~2.4M in all.
-  "$bin/storemon-gen" --hours "$loop/menu_hours.csv" --zones "$loop/timezones.csv" \
-    --out-dir "$data" --interval 55 --seed 11 --quiet
-fi
-polls=$data/polls.csv
+# A poll every 55 minutes over 7 days: ~180 per store, ~2.4M in all.
+bench_loop_polls ingest 11 --interval 55
+polls=$POLLS
 rows=$(($(wc -l <"$polls") - 1))
 # The raw messages' shape: as many distinct keys as stores, keys as long
 # as the store ids on average (the values follow from the key length).

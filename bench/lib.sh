@@ -17,6 +17,23 @@ bench_build() {
   bin=$BENCH_BUILD/bin
 }
 
+# The real v1 Loop store set (business hours and zones) the benchmarks use.
+LOOP=${LOOP_DATA:-$top/../shared/data/loop/v1}
+
+# bench_loop_polls NAME SEED [STOREMON-GEN ARGS]: generated polls for the
+# stores of $LOOP in $BENCH_DATA/NAME/polls.csv (made once, then kept);
+# sets POLLS.
+bench_loop_polls() {
+  local dir=$BENCH_DATA/$1 seed=$2
+  shift 2
+  if [ ! -f "$dir/polls.csv" ]; then
+    mkdir -p "$dir"
+    "$bin/storemon-gen" --hours "$LOOP/menu_hours.csv" --zones "$LOOP/timezones.csv" \
+      --out-dir "$dir" --seed "$seed" --quiet "$@"
+  fi
+  POLLS=$dir/polls.csv
+}
+
 bench_now() { date +%s.%N; }
 
 bench_median() {

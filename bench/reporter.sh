@@ -18,7 +18,6 @@ bench_build
 work=$BENCH_DATA/reporter
 rm -rf "$work"
 mkdir -p "$work"
-loop=${LOOP_DATA:-$top/../shared/data/loop/v1}
 
 # wait_applied DIR INSTANCE COUNT: until the metrics show COUNT polls
 # applied (duplicates counted as applied work too).
@@ -66,13 +65,8 @@ run_case() {
   echo "$(echo "($t1 - $t0) / 1000" | bc -l) $polls ${raw#* } $(bench_median_of "${lat[@]}") $rss $kept"
 }
 
-d1=$BENCH_DATA/batch
-if [ ! -f "$d1/polls.csv" ]; then
-  mkdir -p "$d1"
-  "$bin/storemon-gen" --hours "$loop/menu_hours.csv" --zones "$loop/timezones.csv" \
-    --out-dir "$d1" --seed 7 --quiet
-fi
-read -r apply_s polls raw lat rss kept < <(run_case v1 "$d1" "$loop/menu_hours.csv" "$loop/timezones.csv" 16)
+bench_loop_polls batch 7
+read -r apply_s polls raw lat rss kept < <(run_case v1 "$(dirname "$POLLS")" "$LOOP/menu_hours.csv" "$LOOP/timezones.csv" 16)
 rate=$(echo "$polls / $apply_s" | bc -l)
 printf '| benchmark | figure | same-run baseline | ratio |\n|---|---|---|---|\n'
 printf '| reporter apply, %d polls, 13.6k stores | %.0f polls/s | raw batch consumer: %.0f msg/s | %.2f |\n' \
